@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("profiles.urls")),
+    path("works/", include("works.urls")),
+    path("", include("graph.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "profiles"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("researchers/<slug:slug>/", views.author_detail, name="detail"),
+]

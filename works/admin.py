@@ -1,0 +1,69 @@
+from django.contrib import admin
+
+from .models import Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "issn_l", "openalex_id"]
+    list_filter = ["type"]
+    search_fields = ["name", "issn_l", "openalex_id"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "source", "level", "external_id", "parent"]
+    list_filter = ["source", "level"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "external_id"]
+    raw_id_fields = ["parent"]
+
+
+class AuthorshipInline(admin.TabularInline):
+    model = Authorship
+    fields = ["position", "author", "raw_author_name", "is_corresponding", "source"]
+    raw_id_fields = ["author"]
+    extra = 0
+
+
+class WorkTopicInline(admin.TabularInline):
+    model = WorkTopic
+    raw_id_fields = ["topic"]
+    extra = 0
+
+
+@admin.register(Work)
+class WorkAdmin(admin.ModelAdmin):
+    list_display = ["title", "type", "year", "venue", "doi", "arxiv_id", "openalex_id", "source"]
+    list_filter = ["type", "source", "year"]
+    list_select_related = ["venue"]
+    search_fields = ["title", "doi", "arxiv_id", "openalex_id"]
+    raw_id_fields = ["venue", "import_batch"]
+    inlines = [AuthorshipInline, WorkTopicInline]
+
+
+@admin.register(Authorship)
+class AuthorshipAdmin(admin.ModelAdmin):
+    list_display = ["raw_author_name", "author", "work", "position", "is_corresponding"]
+    list_select_related = ["author", "work"]
+    search_fields = ["raw_author_name", "author__display_name", "work__title"]
+    raw_id_fields = ["work", "author"]
+    filter_horizontal = ["institutions"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "format", "status", "records_read", "created_by", "created_at"]
+    list_filter = ["status", "format"]
+    list_select_related = ["created_by"]
+    search_fields = ["file_name"]
+    readonly_fields = [
+        "status",
+        "records_read",
+        "counts",
+        "errors",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
