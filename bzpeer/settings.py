@@ -149,9 +149,7 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BZPEER <noreply@localhost>")
 
 # Behind a TLS-terminating proxy in production; every cookie and redirect is HTTPS-only.
@@ -177,3 +175,5 @@ LOGGING = {
 # Product knobs.
 WORKS_PER_PAGE = 20
 TRUST_RECOMPUTE_CHUNK = int(os.environ.get("TRUST_RECOMPUTE_CHUNK", "2000"))
+# Imports: a gzip bomb stops here, however small the file on disk.
+IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 << 30)))

@@ -54,7 +54,9 @@ class Author(models.Model):
     slug = models.SlugField(max_length=140, unique=True)
     display_name = models.CharField(max_length=255)
     name_variants = models.JSONField(default=list, blank=True)
-    # Lower-case, accent-free display name and variants, for search and name matching.
+    # Lower-case, accent-free forms: name_key matches name-only records from BibTeX and
+    # arXiv; search_names (display name and variants) serves the home page search.
+    name_key = models.CharField(max_length=255, db_index=True, editable=False)
     search_names = models.TextField(blank=True, editable=False)
     bio = models.TextField(blank=True)
     last_known_institution = models.ForeignKey(
@@ -103,12 +105,13 @@ class Author(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
-    def get_absolute_url(self) -> str:
-        return reverse("profiles:detail", kwargs={"slug": self.slug})
-
     def save(self, *args, **kwargs) -> None:
+        self.name_key = normalize_name(self.display_name)
         self.search_names = search_names_for(self.display_name, self.name_variants)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("profiles:detail", kwargs={"slug": self.slug})
 
     @property
     def is_claimed(self) -> bool:

@@ -1,9 +1,84 @@
-from django.http import HttpRequest, HttpResponse
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from bzpeer.htmx import HtmxHttpRequest
+from profiles.names import normalize_name
+
+from . import follows, selectors
+from .models import Author
+
+SEARCH_RESULTS_PER_PAGE = 20
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("todo")
+def _get_author(slug: str) -> Author:
+    """The author behind a slug, with what the profile header shows; 404 when unknown."""
+    return get_object_or_404(Author.objects.for_profile(), slug=slug)
 
 
-def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse("todo")
+def _redirect_to_kept(request: HtmxHttpRequest, author: Author) -> HttpResponsePermanentRedirect:
+    """A merged author's old URL keeps working: 301 to the same page of the kept author."""
+    kept = selectors.author_kept(author)
+    url = request.path.replace(f"/{author.slug}/", f"/{kept.slug}/", 1)
+    if request.META.get("QUERY_STRING"):
+        url += "?" + request.META["QUERY_STRING"]
+    return HttpResponsePermanentRedirect(url)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    context: dict = {"query": query}
+    # "!!!" normalises to nothing, and search("") would list every author.
+    if normalize_name(query):
+        paginator = Paginator(selectors.authors_matching(query), SEARCH_RESULTS_PER_PAGE)
+        context["results"] = paginator.get_page(request.GET.get("page"))
+    else:
+        context["recent"] = selectors.authors_recently_updated()
+    template = "profiles/home.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    author = _get_author(slug)
+    if author.merged_into_id:
+        return _redirect_to_kept(request, author)
+    page = selectors.author_works_page(author, selectors.page_number(request.GET.get("page")))
+    if page.number > 1 and not page.object_list:
+        raise Http404("No such page of works.")
+    context = {"author": author, "page": page}
+    if request.htmx:
+        return render(request, "profiles/author_detail.html#works-page", context)
+    context |= {
+        "bio_line": selectors.author_bio_line(author),
+        "is_following": selectors.author_is_followed_by(author, request.user),
+    }
+    return render(request, "profiles/author_detail.html", context)
+
+
+@require_POST
+@login_required
+def follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    author = _get_author(slug)
+    author = selectors.author_kept(author)
+    if request.POST.get("action") == "unfollow":
+        follows.author_unfollow(author=author, user=request.user)
+        is_following = False
+    else:
+        follows.author_follow(author=author, user=request.user)
+        is_following = True
+    if not request.htmx:
+        return redirect(author)
+    author.refresh_from_db(fields=["followers_count"])
+    context = {"author": author, "is_following": is_following, "swap_counts": True}
+    return render(request, "profiles/author_detail.html#follow", context)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 class Venue(models.Model):
     openalex_id = models.CharField(max_length=20, unique=True, null=True, blank=True)
-    name = models.CharField(max_length=500, unique=True)
+    name = models.CharField(max_length=500, db_index=True)
     issn_l = models.CharField("ISSN-L", max_length=9, blank=True)
     type = models.CharField(max_length=40, blank=True)
 

@@ -16,7 +16,9 @@ _latex_context.add_context_category(
     prepend=True,
     macros=[MacroTextSpec("url", simplify_repl="%s"), MacroTextSpec("href", simplify_repl="%s")],
 )
-_converter = LatexNodes2Text(latex_context=_latex_context, math_mode="text", strict_latex_spaces=True)
+_converter = LatexNodes2Text(
+    latex_context=_latex_context, math_mode="text", strict_latex_spaces=True
+)
 
 # Abstracts are prose, not LaTeX documents: "4%-7%" is a percentage, not a comment, and a
 # lone "$5" is money, not the start of a formula.

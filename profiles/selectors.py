@@ -1,0 +1,120 @@
+"""Reads that build the profile pages: each helper costs a fixed number of queries.
+
+Writes live in services (profiles/services.py, profiles/follows.py); these only read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Count, F, QuerySet
+
+from works.models import Topic, Work
+
+from .models import Author, Follow
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+# A merge of a merge is legal; a cycle is a curation bug that must not hang a request.
+MAX_MERGE_HOPS = 10
+# OFFSET cost grows with the page number; nobody reads page 5,000 of one author's works.
+MAX_WORKS_PAGE = 5000
+RECENT_PROFILES = 12
+GENERIC_BIO = "{name} contributes to research discovery and scholarly infrastructure."
+
+
+def author_kept(author: Author) -> Author:
+    """The author a merged record now lives in (itself when not merged)."""
+    seen = {author.pk}
+    while author.merged_into_id and len(seen) <= MAX_MERGE_HOPS:
+        author = Author.objects.only("pk", "slug", "merged_into").get(pk=author.merged_into_id)
+        if author.pk in seen:
+            break
+        seen.add(author.pk)
+    return author
+
+
+def author_top_topics(author: Author, *, limit: int) -> QuerySet[Topic]:
+    """The author's topics with the most works first (one aggregate query)."""
+    # filter() before annotate(): the count runs over the author's works only.
+    return (
+        Topic.objects.filter(work_topics__work__authorships__author=author)
+        .annotate(works=Count("work_topics__work", distinct=True))
+        .order_by("-works", "name", "pk")[:limit]
+    )
+
+
+def author_bio_line(author: Author) -> str:
+    """The one-line bio: the author's own, else one derived from the imported data."""
+    if author.bio.strip():
+        return author.bio.strip().splitlines()[0]
+    names = [topic.name for topic in author_top_topics(author, limit=3)]
+    if names:
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        return f"Publishes on {listed}."
+    return GENERIC_BIO.format(name=author.display_name)
+
+
+@dataclass(frozen=True)
+class WorksPage:
+    """One page of an author's works, found without a COUNT query.
+
+    One extra row is fetched to know whether a next page exists; the total shown on the
+    page is the cached Author.works_count.
+    """
+
+    number: int
+    object_list: list[Work]
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def page_number(raw: str | None) -> int:
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_WORKS_PAGE)
+
+
+def author_works_page(author: Author, number: int, *, per_page: int | None = None) -> WorksPage:
+    """Newest first; two queries (works with venue, then bylines) whatever the page."""
+    per_page = per_page or settings.WORKS_PER_PAGE
+    offset = (number - 1) * per_page
+    works = (
+        Work.objects.filter(authorships__author=author)
+        .for_listing()
+        # Works without a year go last: PostgreSQL sorts NULL first in a DESC order.
+        .order_by(F("year").desc(nulls_last=True), "title", "pk")[offset : offset + per_page + 1]
+    )
+    works = list(works)
+    return WorksPage(number=number, object_list=works[:per_page], has_next=len(works) > per_page)
+
+
+def author_is_followed_by(author: Author, user: AbstractBaseUser | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Follow.objects.filter(author=author, user=user).exists()
+
+
+def authors_recently_updated(limit: int = RECENT_PROFILES) -> QuerySet[Author]:
+    return Author.objects.public().for_profile().order_by("-updated_at", "-pk")[:limit]
+
+
+def authors_matching(query: str) -> QuerySet[Author]:
+    return Author.objects.search(query).for_profile().order_by("display_name", "pk")

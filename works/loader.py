@@ -1,0 +1,691 @@
+"""The one loader every source shares: parsed records in, set-based upserts out.
+
+Each chunk of records costs a fixed number of queries whatever its size: existing rows are
+fetched with one `IN` query per entity kind, new rows are written with `bulk_create`,
+changed rows with `bulk_update`. Identity rules:
+
+- works match on OpenAlex id, DOI or arXiv id; a work with none of them matches a work with
+  the same normalised title and year;
+- authors match on OpenAlex id, ORCID or DBLP pid; two records with different persistent
+  ids are never merged; a name-only author (BibTeX, arXiv) joins an existing author with the
+  same normalised name only when they share a co-author or the same work;
+- institutions match on OpenAlex id or ROR, venues on OpenAlex id or name, topics on
+  (source, id).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from profiles.models import Author, Institution, VerificationLevel
+from profiles.names import normalize_name
+
+from .importers.records import (
+    AuthorRecord,
+    InstitutionRecord,
+    ParsedRecord,
+    TopicRecord,
+    VenueRecord,
+    WorkRecord,
+)
+from .models import Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
+from .text import title_key
+
+ENTITY_KINDS = ("works", "authors", "institutions", "venues", "topics")
+
+
+@dataclass
+class LoadCounts:
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITY_KINDS, 0))
+    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITY_KINDS, 0))
+    unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITY_KINDS, 0))
+    authorships_written: int = 0
+    ignored: int = 0
+    touched_author_ids: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "authorships_written": self.authorships_written,
+            "ignored": self.ignored,
+        }
+
+    def summary(self) -> str:
+        parts = []
+        for kind in ENTITY_KINDS:
+            c, u, n = self.created[kind], self.updated[kind], self.unchanged[kind]
+            if c or u or n:
+                parts.append(f"{kind}: {c} created, {u} updated, {n} unchanged")
+        if self.ignored:
+            parts.append(f"{self.ignored} ignored")
+        return "; ".join(parts) or "nothing to import"
+
+
+def _changed(instance, values: dict) -> list[str]:
+    """Sets the fields whose value differs and returns their names."""
+    changed = []
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+class ChunkLoader:
+    def __init__(self, *, source: str, batch: ImportBatch | None, counts: LoadCounts) -> None:
+        self.source = source
+        self.batch = batch
+        self.counts = counts
+        self.now = timezone.now()
+
+    # -- entry point ----------------------------------------------------------------------
+
+    def load(self, records: Sequence[ParsedRecord]) -> None:
+        works = [r for r in records if isinstance(r, WorkRecord)]
+        authors = [r for r in records if isinstance(r, AuthorRecord)]
+        venues = [r for r in records if isinstance(r, VenueRecord)]
+        topics = [r for r in records if isinstance(r, TopicRecord)]
+        institutions = [r for r in records if isinstance(r, InstitutionRecord)]
+        standalone = len(institutions)
+        institutions += [a.last_known_institution for a in authors if a.last_known_institution]
+        institutions += [
+            i for w in works for authorship in w.authorships for i in authorship.institutions
+        ]
+        self.institution_ids = self._upsert_institutions(institutions, standalone=standalone)
+        self.venue_ids = self._upsert_venues(venues + [w.venue for w in works if w.venue])
+        self.topic_ids = self._upsert_topics(topics + [t.topic for w in works for t in w.topics])
+        embedded = [a.author for w in works for a in w.authorships if a.author]
+        self.author_ids = self._upsert_authors(authors, embedded)
+        work_ids = self._upsert_works(works)
+        self._replace_authorships(works, work_ids)
+        self._replace_topics(works, work_ids)
+
+    # -- institutions, venues, topics ------------------------------------------------------
+
+    def _upsert_institutions(self, records: list[InstitutionRecord], standalone: int) -> dict:
+        """Returns {openalex id or ror: pk}. Entity records win over copies embedded in works."""
+        by_key: dict[str, InstitutionRecord] = {}
+        authoritative: set[str] = set()
+        for position, record in enumerate(records):
+            key = record.openalex_id or record.ror
+            if key and (key not in by_key or position < standalone):
+                by_key[key] = record
+                if position < standalone:
+                    authoritative.add(key)
+        if not by_key:
+            return {}
+        openalex_ids = [r.openalex_id for r in by_key.values() if r.openalex_id]
+        rors = [r.ror for r in by_key.values() if r.ror]
+        existing = Institution.objects.filter(Q(openalex_id__in=openalex_ids) | Q(ror__in=rors))
+        by_openalex = {i.openalex_id: i for i in existing if i.openalex_id}
+        by_ror = {i.ror: i for i in existing if i.ror}
+
+        to_create, to_update, fields = [], [], set()
+        resolved: dict[str, Institution] = {}
+        for key, record in by_key.items():
+            instance = by_openalex.get(record.openalex_id) or by_ror.get(record.ror)
+            values = {
+                "display_name": record.display_name,
+                "country_code": record.country_code,
+                "type": record.type,
+            }
+            if record.homepage_url:
+                values["homepage_url"] = record.homepage_url
+            if instance is None:
+                instance = Institution(openalex_id=record.openalex_id, ror=record.ror, **values)
+                to_create.append(instance)
+            else:
+                if key not in authoritative:
+                    # a copy embedded in a work is a snapshot: it only fills blanks
+                    values = {k: v for k, v in values.items() if not getattr(instance, k)}
+                if record.ror and not instance.ror and record.ror not in by_ror:
+                    values["ror"] = record.ror
+                if changed := _changed(instance, values):
+                    fields.update(changed)
+                    to_update.append(instance)
+                else:
+                    self.counts.unchanged["institutions"] += 1
+            resolved[key] = instance
+        Institution.objects.bulk_create(to_create)
+        if to_update:
+            Institution.objects.bulk_update(to_update, sorted(fields))
+        self.counts.created["institutions"] += len(to_create)
+        self.counts.updated["institutions"] += len(to_update)
+
+        # Parents come from lineage; link the ones we know, never invent a nameless parent.
+        parent_keys = {r.parent_openalex_id for r in by_key.values() if r.parent_openalex_id}
+        parents = {
+            i.openalex_id: i.pk for i in Institution.objects.filter(openalex_id__in=parent_keys)
+        }
+        relink = []
+        for key, record in by_key.items():
+            parent_pk = parents.get(record.parent_openalex_id)
+            instance = resolved[key]
+            if parent_pk and instance.parent_id != parent_pk and parent_pk != instance.pk:
+                instance.parent_id = parent_pk
+                relink.append(instance)
+        if relink:
+            Institution.objects.bulk_update(relink, ["parent"])
+        return {key: instance.pk for key, instance in resolved.items()}
+
+    def _upsert_venues(self, records: list[VenueRecord]) -> dict:
+        by_key = {(r.openalex_id or f"name:{r.name}"): r for r in records}
+        if not by_key:
+            return {}
+        openalex_ids = [r.openalex_id for r in by_key.values() if r.openalex_id]
+        names = [r.name for r in by_key.values() if not r.openalex_id]
+        existing = Venue.objects.filter(
+            Q(openalex_id__in=openalex_ids) | Q(openalex_id__isnull=True, name__in=names)
+        )
+        found = {(v.openalex_id or f"name:{v.name}"): v for v in existing}
+        to_create, to_update, fields = [], [], set()
+        for key, record in by_key.items():
+            values = {"name": record.name, "issn_l": record.issn_l, "type": record.type}
+            instance = found.get(key)
+            if instance is None:
+                instance = found[key] = Venue(openalex_id=record.openalex_id, **values)
+                to_create.append(instance)
+            elif changed := _changed(instance, {k: v for k, v in values.items() if v}):
+                fields.update(changed)
+                to_update.append(instance)
+            else:
+                self.counts.unchanged["venues"] += 1
+        Venue.objects.bulk_create(to_create)
+        if to_update:
+            Venue.objects.bulk_update(to_update, sorted(fields))
+        self.counts.created["venues"] += len(to_create)
+        self.counts.updated["venues"] += len(to_update)
+        return {key: found[key].pk for key in by_key}
+
+    def _upsert_topics(self, records: list[TopicRecord]) -> dict:
+        """Returns {(source, external id): pk}; parents are written before their children."""
+        by_key: dict[tuple[str, str], TopicRecord] = {}
+        depth: dict[tuple[str, str], int] = {}
+        for record in records:
+            chain, node = [], record
+            while node is not None:
+                chain.append(node)
+                node = node.parent
+            for level, node in enumerate(reversed(chain)):
+                key = (node.source, node.external_id)
+                by_key.setdefault(key, node)
+                depth[key] = max(depth.get(key, 0), level)
+        if not by_key:
+            return {}
+        condition = Q()
+        for source, group in itertools.groupby(sorted(by_key), key=lambda k: k[0]):
+            condition |= Q(source=source, external_id__in=[k[1] for k in group])
+        found = {(t.source, t.external_id): t for t in Topic.objects.filter(condition)}
+        for level in sorted(set(depth.values())):
+            to_create, to_update, fields = [], [], set()
+            for key in [k for k, d in depth.items() if d == level]:
+                record = by_key[key]
+                parent = record.parent
+                values = {
+                    "name": record.name,
+                    "level": record.level,
+                    "parent_id": found[(parent.source, parent.external_id)].pk if parent else None,
+                }
+                instance = found.get(key)
+                if instance is None:
+                    found[key] = Topic(source=key[0], external_id=key[1], **values)
+                    to_create.append(found[key])
+                elif changed := _changed(instance, values):
+                    fields.update(changed)
+                    to_update.append(instance)
+                else:
+                    self.counts.unchanged["topics"] += 1
+            Topic.objects.bulk_create(to_create)
+            if to_update:
+                Topic.objects.bulk_update(to_update, sorted(f.removesuffix("_id") for f in fields))
+            self.counts.created["topics"] += len(to_create)
+            self.counts.updated["topics"] += len(to_update)
+        return {key: found[key].pk for key in by_key}
+
+    # -- authors --------------------------------------------------------------------------
+
+    def _upsert_authors(self, entities: list[AuthorRecord], embedded: list[AuthorRecord]) -> dict:
+        """Authors with persistent ids. Returns {persistent id: pk} for every id seen."""
+        records = [r for r in entities + embedded if r.has_persistent_id]
+        if not records:
+            return {}
+        entity_ids = {id(r) for r in entities}
+        openalex_ids = {r.openalex_id for r in records if r.openalex_id}
+        orcids = {r.orcid for r in records if r.orcid}
+        dblp = {r.dblp_pid for r in records if r.dblp_pid}
+        existing = list(
+            Author.objects.filter(
+                Q(openalex_id__in=openalex_ids) | Q(orcid__in=orcids) | Q(dblp_pid__in=dblp)
+            ).select_related("merged_into")
+        )
+        index: dict[str, Author] = {}
+        for author in existing:
+            for key in (author.openalex_id, author.orcid, author.dblp_pid):
+                if key:
+                    index[key] = author
+
+        to_create: list[Author] = []
+        updated: dict[int, Author] = {}
+        fields: set[str] = set()
+        seen: set[int] = set()
+        for record in records:
+            keys = [k for k in (record.openalex_id, record.orcid, record.dblp_pid) if k]
+            # The strongest id decides: an OpenAlex id that is new is a new author even when
+            # its ORCID is already held by another (OpenAlex has such pairs; never merge them).
+            author = index.get(keys[0])
+            if author is None and not record.openalex_id:
+                author = next((index[k] for k in keys if k in index), None)
+            if author is None:
+                author = Author(
+                    display_name=record.display_name[:255],
+                    name_variants=list(record.name_variants),
+                    openalex_id=record.openalex_id,
+                    orcid=record.orcid if record.orcid not in index else None,
+                    dblp_pid=record.dblp_pid if record.dblp_pid not in index else None,
+                    arxiv_name=record.arxiv_name,
+                    verification_level=VerificationLevel.L1,
+                    verification_evidence=f"Imported from {self.source}",
+                    source=self.source,
+                    import_batch=self.batch,
+                    last_known_institution_id=self._institution_pk(record),
+                )
+                to_create.append(author)
+            elif author.pk and id(author) not in seen:
+                values = {}
+                # Only an author entity speaks for the author's name and affiliation; the
+                # copy embedded in a work is a snapshot of it.
+                if id(record) in entity_ids:
+                    values["display_name"] = record.display_name[:255]
+                    variants = sorted(set(author.name_variants) | set(record.name_variants))
+                    values["name_variants"] = variants
+                    if pk := self._institution_pk(record):
+                        values["last_known_institution_id"] = pk
+                for name in ("openalex_id", "orcid", "dblp_pid"):
+                    value = getattr(record, name)
+                    # never take over an id another record already holds
+                    if value and not getattr(author, name) and value not in index:
+                        values[name] = value
+                if changed := _changed(author, values):
+                    fields.update(changed)
+                    updated[author.pk] = author
+            seen.add(id(author))
+            for key in keys:
+                index.setdefault(key, author)
+        self._assign_slugs(to_create)
+        for author in to_create:
+            author.name_key = normalize_name(author.display_name)
+            author.search_names = _search_names(author)
+        Author.objects.bulk_create(to_create)
+        if updated:
+            if fields & {"display_name", "name_variants"}:
+                fields |= {"name_key", "search_names"}
+                for author in updated.values():
+                    author.name_key = normalize_name(author.display_name)
+                    author.search_names = _search_names(author)
+            fields.add("updated_at")
+            for author in updated.values():
+                author.updated_at = self.now
+            Author.objects.bulk_update(
+                updated.values(), sorted(f.removesuffix("_id") for f in fields)
+            )
+        self.counts.created["authors"] += len(to_create)
+        self.counts.updated["authors"] += len(updated)
+        matched = {a.pk for a in existing}
+        self.counts.unchanged["authors"] += len(matched - set(updated))
+        self.counts.touched_author_ids.update(a.pk for a in to_create)
+        # a merged author's ids keep pointing at the author it was merged into
+        return {key: (a.merged_into_id or a.pk) for key, a in index.items()}
+
+    def _institution_pk(self, record: AuthorRecord) -> int | None:
+        institution = record.last_known_institution
+        if institution is None:
+            return None
+        return self.institution_ids.get(institution.openalex_id or institution.ror)
+
+    def _assign_slugs(self, authors: list[Author]) -> None:
+        """Readable, stable slugs: 'jason-priem', then 'jason-priem-a5023888391' on a clash."""
+        bases = [slugify(a.display_name)[:100] or "researcher" for a in authors]
+        taken = set(Author.objects.filter(slug__in=set(bases)).values_list("slug", flat=True))
+        for author, base in zip(authors, bases, strict=True):
+            slug = base
+            if slug in taken:
+                suffix = (author.openalex_id or author.orcid or author.dblp_pid or "").lower()
+                slug = slugify(f"{base}-{suffix}") if suffix else ""
+            counter = 1
+            while not slug or slug in taken:
+                counter += 1
+                slug = f"{base}-{counter}"
+                if Author.objects.filter(slug=slug).exists():
+                    taken.add(slug)
+            taken.add(slug)
+            author.slug = slug
+
+    def _resolve_name_only(self, works: list[WorkRecord], work_ids: list[int]) -> dict:
+        """{(work index, position): author pk} for authors known by name only.
+
+        Evidence for joining an existing author: the same work already credits them, or they
+        share a co-author on this byline. Otherwise the name gets a new author.
+        """
+        wanted = {
+            normalize_name(a.author.display_name)
+            for w in works
+            for a in w.authorships
+            if a.author and not a.author.has_persistent_id
+        }
+        if not wanted:
+            return {}
+        candidates: dict[str, list[int]] = defaultdict(list)
+        for pk, key in (
+            Author.objects.public().filter(name_key__in=wanted).values_list("pk", "name_key")
+        ):
+            candidates[key].append(pk)
+        # co-author names and works of every candidate, in one query
+        coauthors: dict[int, set[str]] = defaultdict(set)
+        works_of: dict[int, set[int]] = defaultdict(set)
+        all_candidates = [pk for pks in candidates.values() for pk in pks]
+        rows = Authorship.objects.filter(author_id__in=all_candidates).values_list(
+            "author_id", "work_id", "work__authorships__author__name_key"
+        )
+        for author_id, work_id, co_key in rows:
+            works_of[author_id].add(work_id)
+            if co_key:
+                coauthors[author_id].add(co_key)
+
+        resolved: dict[tuple[int, int], int] = {}
+        # authors created in this chunk get a temporary negative key until they are saved
+        pending: dict[int, Author] = {}
+        for w_index, (work, work_pk) in enumerate(zip(works, work_ids, strict=True)):
+            byline = {normalize_name(a.raw_author_name) for a in work.authorships}
+            for position, authorship in enumerate(work.authorships):
+                record = authorship.author
+                if record is None or record.has_persistent_id:
+                    continue
+                key = normalize_name(record.display_name)
+                others = byline - {key}
+                match = next(
+                    (
+                        pk
+                        for pk in candidates.get(key, [])
+                        if work_pk in works_of[pk] or coauthors[pk] & others
+                    ),
+                    None,
+                )
+                if match is None:
+                    match = -(len(pending) + 1)
+                    pending[match] = Author(
+                        display_name=record.display_name[:255],
+                        name_variants=list(record.name_variants),
+                        arxiv_name=record.arxiv_name,
+                        verification_level=VerificationLevel.L1,
+                        verification_evidence=f"Imported from {self.source}",
+                        source=self.source,
+                        import_batch=self.batch,
+                    )
+                    candidates[key].append(match)
+                resolved[(w_index, position)] = match
+                coauthors[match] |= others
+                works_of[match].add(work_pk)
+        fresh = list(pending.values())
+        self._assign_slugs(fresh)
+        for author in fresh:
+            author.name_key = normalize_name(author.display_name)
+            author.search_names = _search_names(author)
+        Author.objects.bulk_create(fresh)
+        self.counts.created["authors"] += len(fresh)
+        self.counts.touched_author_ids.update(a.pk for a in fresh)
+        return {slot: pending[pk].pk if pk < 0 else pk for slot, pk in resolved.items()}
+
+    # -- works ----------------------------------------------------------------------------
+
+    def _upsert_works(self, records: list[WorkRecord]) -> list[int]:
+        if not records:
+            return []
+        openalex_ids = {r.openalex_id for r in records if r.openalex_id}
+        dois = {r.doi for r in records if r.doi}
+        arxiv_ids = {r.arxiv_id for r in records if r.arxiv_id}
+        keys = {title_key(r.title) for r in records if not r.has_persistent_id}
+        existing = Work.objects.filter(
+            Q(openalex_id__in=openalex_ids)
+            | Q(doi__in=dois)
+            | Q(arxiv_id__in=arxiv_ids)
+            | Q(title_key__in=keys)
+        )
+        index: dict[tuple[str, object], Work] = {}
+        for work in existing:
+            for kind in ("openalex_id", "doi", "arxiv_id"):
+                if value := getattr(work, kind):
+                    index[(kind, value)] = work
+            index[("title", (work.title_key, work.year))] = work
+
+        result: list[Work] = []
+        to_create: list[Work] = []
+        updated: dict[int, Work] = {}
+        fields: set[str] = set()
+        for record in records:
+            lookups = [
+                (kind, getattr(record, kind))
+                for kind in ("openalex_id", "doi", "arxiv_id")
+                if getattr(record, kind)
+            ]
+            if not lookups:
+                lookups = [("title", (title_key(record.title), record.year))]
+            work = next((index[k] for k in lookups if k in index), None)
+            values = {
+                "title": record.title,
+                "title_key": title_key(record.title),
+                "type": record.type,
+                "year": record.year,
+                "publication_date": record.publication_date,
+                "venue_id": self._venue_pk(record.venue),
+                "abstract": record.abstract,
+                "code_url": record.code_url,
+                "cited_by_count": record.cited_by_count,
+                "language": record.language,
+            }
+            if work is None:
+                work = Work(
+                    openalex_id=record.openalex_id,
+                    doi=record.doi,
+                    arxiv_id=record.arxiv_id,
+                    source=self.source,
+                    import_batch=self.batch,
+                    **values,
+                )
+                to_create.append(work)
+            else:
+                for kind, value in lookups:
+                    if kind != "title" and not getattr(work, kind) and (kind, value) not in index:
+                        values[kind] = value
+                if work.pk and (changed := _changed(work, values)):
+                    fields.update(changed)
+                    updated[work.pk] = work
+            for key in lookups:
+                index[key] = work
+            result.append(work)
+        Work.objects.bulk_create(to_create)
+        if updated:
+            Work.objects.bulk_update(
+                updated.values(), sorted({f.removesuffix("_id") for f in fields} | {"updated_at"})
+            )
+        self.counts.created["works"] += len(to_create)
+        self.counts.updated["works"] += len(updated)
+        self.counts.unchanged["works"] += (
+            len({w.pk for w in result}) - len(to_create) - len(updated)
+        )
+        return [w.pk for w in result]
+
+    def _venue_pk(self, venue: VenueRecord | None) -> int | None:
+        if venue is None:
+            return None
+        return self.venue_ids.get(venue.openalex_id or f"name:{venue.name}")
+
+    def _replace_authorships(self, works: list[WorkRecord], work_ids: list[int]) -> None:
+        """Rewrites a work's byline only when it differs from what is stored."""
+        if not works:
+            return
+        name_only = self._resolve_name_only(works, work_ids)
+        desired: dict[int, list[tuple]] = {}
+        for w_index, (record, work_pk) in enumerate(zip(works, work_ids, strict=True)):
+            byline = []
+            for position, authorship in enumerate(record.authorships):
+                author_pk = None
+                if authorship.author is not None:
+                    author_pk = name_only.get((w_index, position))
+                    if author_pk is None:
+                        ref = authorship.author
+                        key = ref.openalex_id or ref.orcid or ref.dblp_pid
+                        author_pk = self.author_ids.get(key)
+                institution_pks = tuple(
+                    sorted(
+                        {
+                            self.institution_ids[k]
+                            for i in authorship.institutions
+                            if (k := i.openalex_id or i.ror) in self.institution_ids
+                        }
+                    )
+                )
+                byline.append(
+                    (
+                        position,
+                        author_pk,
+                        authorship.raw_author_name,
+                        authorship.is_corresponding,
+                        institution_pks,
+                    )
+                )
+            desired[work_pk] = byline
+
+        stored: dict[int, dict[int, list]] = defaultdict(dict)
+        through = Authorship.institutions.through
+        current = Authorship.objects.filter(work_id__in=desired).values_list(
+            "pk", "work_id", "position", "author_id", "raw_author_name", "is_corresponding"
+        )
+        links: dict[int, list[int]] = defaultdict(list)
+        for authorship_id, institution_id in through.objects.filter(
+            authorship__work_id__in=desired
+        ).values_list("authorship_id", "institution_id"):
+            links[authorship_id].append(institution_id)
+        for pk, work_id, position, author_id, raw_name, corresponding in current:
+            stored[work_id][position] = (
+                position,
+                author_id,
+                raw_name,
+                corresponding,
+                tuple(sorted(links[pk])),
+            )
+
+        stale = [
+            work_pk
+            for work_pk, byline in desired.items()
+            if [stored[work_pk].get(p) for p in range(len(byline))] != byline
+            or len(stored[work_pk]) != len(byline)
+        ]
+        if not stale:
+            return
+        previous_authors = set(
+            Authorship.objects.filter(work_id__in=stale, author__isnull=False).values_list(
+                "author_id", flat=True
+            )
+        )
+        Authorship.objects.filter(work_id__in=stale).delete()
+        new_rows, institution_links = [], []
+        for work_pk in stale:
+            for position, author_pk, raw_name, corresponding, institution_pks in desired[work_pk]:
+                row = Authorship(
+                    work_id=work_pk,
+                    author_id=author_pk,
+                    position=position,
+                    raw_author_name=raw_name,
+                    is_corresponding=corresponding,
+                    source=self.source,
+                )
+                new_rows.append(row)
+                institution_links.append((row, institution_pks))
+        Authorship.objects.bulk_create(new_rows)
+        through.objects.bulk_create(
+            through(authorship_id=row.pk, institution_id=pk)
+            for row, pks in institution_links
+            for pk in pks
+        )
+        self.counts.authorships_written += len(new_rows)
+        current_authors = {row.author_id for row in new_rows if row.author_id}
+        touched = previous_authors | current_authors
+        self.counts.touched_author_ids.update(touched)
+        self._fill_missing_affiliations(current_authors)
+
+    def _fill_missing_affiliations(self, author_pks: set[int]) -> None:
+        """Authors known only from works get the institution of their latest authorship."""
+        through = Authorship.institutions.through
+        rows = (
+            through.objects.filter(
+                authorship__author_id__in=author_pks,
+                authorship__author__last_known_institution__isnull=True,
+            )
+            .order_by("authorship__author_id", "-authorship__work__year", "authorship__position")
+            .values_list("authorship__author_id", "institution_id")
+        )
+        latest: dict[int, int] = {}
+        for author_id, institution_id in rows:
+            latest.setdefault(author_id, institution_id)
+        authors = [Author(pk=pk, last_known_institution_id=i) for pk, i in latest.items()]
+        Author.objects.bulk_update(authors, ["last_known_institution"])
+
+    def _replace_topics(self, works: list[WorkRecord], work_ids: list[int]) -> None:
+        desired = {
+            work_pk: {
+                self.topic_ids[(t.topic.source, t.topic.external_id)]: round(t.score, 4)
+                for t in record.topics
+            }
+            for record, work_pk in zip(works, work_ids, strict=True)
+        }
+        stored: dict[int, dict[int, float]] = defaultdict(dict)
+        for work_id, topic_id, score in WorkTopic.objects.filter(work_id__in=desired).values_list(
+            "work_id", "topic_id", "score"
+        ):
+            stored[work_id][topic_id] = round(score, 4)
+        stale = [pk for pk, topics in desired.items() if stored[pk] != topics]
+        if not stale:
+            return
+        WorkTopic.objects.filter(work_id__in=stale).delete()
+        WorkTopic.objects.bulk_create(
+            WorkTopic(work_id=pk, topic_id=topic_id, score=score)
+            for pk in stale
+            for topic_id, score in desired[pk].items()
+        )
+        self.counts.touched_author_ids.update(
+            Authorship.objects.filter(work_id__in=stale, author__isnull=False).values_list(
+                "author_id", flat=True
+            )
+        )
+
+
+def _search_names(author: Author) -> str:
+    from profiles.models import search_names_for
+
+    return search_names_for(author.display_name, author.name_variants)
+
+
+def load_records(
+    records: Iterable[ParsedRecord],
+    *,
+    source: str,
+    batch: ImportBatch | None = None,
+    counts: LoadCounts | None = None,
+    chunk_size: int = 1000,
+) -> LoadCounts:
+    """Loads records chunk by chunk; the caller owns the transaction."""
+    counts = counts or LoadCounts()
+    loader = ChunkLoader(source=source, batch=batch, counts=counts)
+    iterator = iter(records)
+    while chunk := list(itertools.islice(iterator, chunk_size)):
+        loader.load(chunk)
+    return counts
