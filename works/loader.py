@@ -96,7 +96,7 @@ class ChunkLoader:
         topics = [r for r in records if isinstance(r, TopicRecord)]
         institutions = [r for r in records if isinstance(r, InstitutionRecord)]
         standalone = len(institutions)
-        institutions += [a.last_known_institution for a in authors if a.last_known_institution]
+        institutions += [i for a in authors for i in a.institutions]
         institutions += [
             i for w in works for authorship in w.authorships for i in authorship.institutions
         ]

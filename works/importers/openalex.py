@@ -107,13 +107,15 @@ def parse_author(data: dict, author_id: str) -> AuthorRecord | None:
     if not name:
         raise ParseError("the author has no display_name", field="display_name")
     last_known = data.get("last_known_institutions") or [data.get("last_known_institution")]
+    institutions = tuple(record for i in last_known if (record := _institution(i)))
     variants = data.get("display_name_alternatives") or data.get("raw_author_names") or []
     return AuthorRecord(
         display_name=name,
         openalex_id=author_id,
         orcid=ids.normalize_orcid(data.get("orcid")),
         name_variants=tuple(sorted({_text(v) for v in variants if _text(v) and v != name})),
-        last_known_institution=next((_institution(i) for i in last_known if i), None),
+        last_known_institution=institutions[0] if institutions else None,
+        institutions=institutions,
     )
 
 

@@ -124,10 +124,11 @@ class _JsonStream:
                 if len(self.buf) - self.pos < MAX_RECORD_CHARS and self._fill():
                     continue
                 error_line = self.line + self.buf.count("\n", self.pos, exc.pos)
-                message = exc.msg
                 if self.eof and not self.buf[exc.pos :].strip():
-                    message = "the file ends before this record does"
-                raise _Undecodable(message, error_line) from exc
+                    # truncated: the line the record starts on is the one to look at
+                    message = f"the file ends at line {error_line} before this record does"
+                    raise _Undecodable(message, self.line) from exc
+                raise _Undecodable(exc.msg, error_line) from exc
             self._advance(end)
             return value
 

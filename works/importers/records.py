@@ -66,6 +66,8 @@ class AuthorRecord:
     arxiv_name: str = ""
     name_variants: tuple[str, ...] = ()
     last_known_institution: InstitutionRecord | None = None
+    # every institution the source lists for the author, the last known one first
+    institutions: tuple[InstitutionRecord, ...] = ()
 
     @property
     def has_persistent_id(self) -> bool:
