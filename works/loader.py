@@ -81,7 +81,17 @@ def _changed(instance, values: dict) -> list[str]:
 
 
 class ChunkLoader:
-    def __init__(self, *, source: str, batch: ImportBatch | None, counts: LoadCounts) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        batch: ImportBatch | None,
+        counts: LoadCounts,
+        owner: Author | None = None,
+    ) -> None:
+        # A publication list of one person (a researcher's own BibTeX, the seed page): every
+        # name-only authorship under the owner's name is the owner, co-authors or not.
+        self.owner = owner
         self.source = source
         self.batch = batch
         self.counts = counts
@@ -404,13 +414,19 @@ class ChunkLoader:
         # authors created in this chunk get a temporary negative key until they are saved
         pending: dict[int, Author] = {}
         for w_index, (work, work_pk) in enumerate(zip(works, work_ids, strict=True)):
-            byline = {normalize_name(a.raw_author_name) for a in work.authorships}
+            byline = {
+                normalize_name(a.author.display_name if a.author else a.raw_author_name)
+                for a in work.authorships
+            }
             for position, authorship in enumerate(work.authorships):
                 record = authorship.author
                 if record is None or record.has_persistent_id:
                     continue
                 key = normalize_name(record.display_name)
                 others = byline - {key}
+                if self.owner is not None and key == self.owner.name_key:
+                    resolved[(w_index, position)] = self.owner.pk
+                    continue
                 match = next(
                     (
                         pk
@@ -681,10 +697,11 @@ def load_records(
     batch: ImportBatch | None = None,
     counts: LoadCounts | None = None,
     chunk_size: int = 1000,
+    owner: Author | None = None,
 ) -> LoadCounts:
     """Loads records chunk by chunk; the caller owns the transaction."""
     counts = counts or LoadCounts()
-    loader = ChunkLoader(source=source, batch=batch, counts=counts)
+    loader = ChunkLoader(source=source, batch=batch, counts=counts, owner=owner)
     iterator = iter(records)
     while chunk := list(itertools.islice(iterator, chunk_size)):
         loader.load(chunk)

@@ -1,0 +1,188 @@
+"""Load the demo data: the real OpenAlex samples and the seed's own researcher.
+
+Everything comes from files kept in the repository (works/fixtures/), so a clean clone can
+run it without ../shared:
+
+- openalex/*.json.gz: the OpenAlex institutions, authors and works samples (CC0), imported
+  through the same service as any uploaded file;
+- seed_works.json: the 24 works and the researcher's name and bio, as the seed profile page
+  shows them (../shared/seed/profile-page.txt);
+- vipa_mingli_song.bib: BibTeX of the researcher's papers; an entry whose normalised title
+  equals a seed work's gives that work its authors (and its arXiv id, if it has one).
+
+Seed works get their topics from `works.topics` (arXiv classes by keyword taxonomy).
+Re-running changes nothing: every write is an upsert keyed as the loader keys it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.text import slugify
+
+from profiles.models import Author, VerificationLevel
+from profiles.names import normalize_name
+from works import services
+from works.importers import bibtex
+from works.importers.openalex import first_code_url
+from works.importers.readers import BadRecord
+from works.importers.records import (
+    AuthorRecord,
+    AuthorshipRecord,
+    ParseError,
+    VenueRecord,
+    WorkRecord,
+)
+from works.loader import LoadCounts, load_records
+from works.models import Work
+from works.text import title_key
+from works.topics import assign_topics
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+# Institutions first, then authors, then works: each file finds what it points to.
+OPENALEX_FILES = (
+    "openalex/rag_institutions_sample.json.gz",
+    "openalex/rag_authors_sample.json.gz",
+    "openalex/rag_works_sample.json.gz",
+)
+SEED_FILE = "seed_works.json"
+SEED_BIBTEX = "vipa_mingli_song.bib"
+SEED_SOURCE = "seed"
+ARXIV = VenueRecord(name="arXiv", type="repository")
+
+
+@dataclass(frozen=True)
+class Seed:
+    display_name: str
+    bio: str
+    works: tuple[dict, ...]
+
+
+def read_seed(path: Path) -> Seed:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    researcher = data["researcher"]
+    return Seed(researcher["display_name"], researcher.get("bio", ""), tuple(data["works"]))
+
+
+def read_bibtex(path: Path) -> list[WorkRecord]:
+    """The BibTeX entries as WorkRecords; the fixture must be clean."""
+    records = []
+    for raw in bibtex.read(path):
+        if isinstance(raw, BadRecord):
+            raise CommandError(f"{path.name}, line {raw.line}: {raw.message}")
+        try:
+            records.append(bibtex.parse(raw))
+        except ParseError as exc:
+            raise CommandError(f"{path.name}: {exc}") from exc
+    return records
+
+
+def seed_work_records(
+    seed: Seed, entries: list[WorkRecord]
+) -> tuple[list[WorkRecord], dict[str, WorkRecord]]:
+    """The seed's works as WorkRecords, and {seed title: the BibTeX entry it matched}.
+
+    A BibTeX entry gives a seed work its byline when their title keys are equal; a work no
+    entry matches is credited to the researcher alone.
+    """
+    by_key: dict[str, WorkRecord] = {}
+    for entry in entries:
+        by_key.setdefault(title_key(entry.title), entry)
+    researcher = AuthorshipRecord(
+        raw_author_name=seed.display_name, author=AuthorRecord(display_name=seed.display_name)
+    )
+    researcher_key = normalize_name(seed.display_name)
+
+    records, matched = [], {}
+    for work in seed.works:
+        entry = by_key.get(title_key(work["title"]))
+        authorships: tuple[AuthorshipRecord, ...] = (researcher,)
+        if entry is not None:
+            matched[work["title"]] = entry
+            authorships = entry.authorships
+            if not any(
+                a.author and normalize_name(a.author.display_name) == researcher_key
+                for a in authorships
+            ):
+                authorships = (*authorships, researcher)
+        venue = ARXIV if work["venue"] == "arXiv" else VenueRecord(name=work["venue"])
+        records.append(
+            WorkRecord(
+                title=work["title"],
+                type=work["type"],
+                year=work["year"],
+                venue=venue,
+                # the seed lists arXiv preprints: an entry's arXiv id names the same paper
+                arxiv_id=entry.arxiv_id if entry is not None else None,
+                abstract=work["abstract"],
+                code_url=first_code_url(work["abstract"]),
+                authorships=authorships,
+                topics=assign_topics(work["title"], work["abstract"]),
+            )
+        )
+    return records, matched
+
+
+class Command(BaseCommand):
+    help = "Load the OpenAlex samples and the seed researcher's works (idempotent)."
+
+    def handle(self, *args, **options) -> None:
+        for name in OPENALEX_FILES:
+            try:
+                result = services.works_import(path=FIXTURES / name, format="openalex")
+            except services.ImportFailed as exc:
+                raise CommandError(f"{name}: {exc}") from exc
+            self.stdout.write(f"{name}: {result.summary()}")
+
+        seed = read_seed(FIXTURES / SEED_FILE)
+        records, matched = seed_work_records(seed, read_bibtex(FIXTURES / SEED_BIBTEX))
+        with transaction.atomic():
+            owner = self._researcher(seed)
+            counts = load_records(records, source=SEED_SOURCE, counts=LoadCounts(), owner=owner)
+            services.trust_recompute_on_commit(counts.touched_author_ids | {owner.pk})
+            researchers = self._seed_researchers(seed, records)
+        self.stdout.write(
+            f"{SEED_FILE}: {len(records)} works, {len(matched)} with authors from "
+            f"{SEED_BIBTEX}; {counts.summary()}"
+        )
+        if len(researchers) != 1:
+            self.stderr.write(
+                f"{seed.display_name} is {len(researchers)} author records, not one: "
+                "the loader found no shared co-author or work to join them by."
+            )
+
+    def _researcher(self, seed: Seed) -> Author:
+        """The seed's own researcher: the one author the seed works are a list of."""
+        author = (
+            Author.objects.filter(source=SEED_SOURCE, name_key=normalize_name(seed.display_name))
+            .order_by("pk")
+            .first()
+        )
+        if author is None:
+            slug = slugify(seed.display_name)
+            if Author.objects.filter(slug=slug).exists():
+                slug = f"{slug}-{SEED_SOURCE}"
+            author = Author.objects.create(
+                slug=slug,
+                display_name=seed.display_name,
+                bio=seed.bio,
+                source=SEED_SOURCE,
+                verification_level=VerificationLevel.L1,
+                verification_evidence="Imported from arXiv listings and curated BibTeX",
+            )
+        return author
+
+    def _seed_researchers(self, seed: Seed, records: list[WorkRecord]) -> list[int]:
+        """The author records the seed works credit under the researcher's name."""
+        works = Work.objects.filter(title_key__in={title_key(r.title) for r in records})
+        return list(
+            Author.objects.filter(
+                authorships__work__in=works, name_key=normalize_name(seed.display_name)
+            )
+            .distinct()
+            .values_list("pk", flat=True)
+        )
