@@ -20,6 +20,7 @@ def author_follow(*, author: Author, user) -> bool:
     if created:
         # F(): concurrent follows each add one, none is lost to a read-modify-write race.
         Author.objects.filter(pk=author.pk).update(followers_count=F("followers_count") + 1)
+        _trust_dirty(author)
     return created
 
 
@@ -31,4 +32,14 @@ def author_unfollow(*, author: Author, user) -> bool:
         Author.objects.filter(pk=author.pk).update(
             followers_count=Greatest(F("followers_count") - 1, 0)
         )
+        _trust_dirty(author)
     return bool(deleted)
+
+
+def _trust_dirty(author: Author) -> None:
+    """The community factor moved: the trust engine recomputes this author (beat or kick)."""
+    from .services import authors_mark_dirty
+    from .tasks import trust_dirty_kick
+
+    authors_mark_dirty(author_ids=[author.pk])
+    transaction.on_commit(trust_dirty_kick)

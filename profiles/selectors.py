@@ -13,7 +13,7 @@ from django.db.models import Count, F, QuerySet
 
 from works.models import Topic, Work
 
-from .models import Author, Follow
+from .models import Author, Follow, TrustSnapshot
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -118,3 +118,47 @@ def authors_recently_updated(limit: int = RECENT_PROFILES) -> QuerySet[Author]:
 
 def authors_matching(query: str) -> QuerySet[Author]:
     return Author.objects.search(query).for_profile().order_by("display_name", "pk")
+
+
+# "Why this score" and the score's history (templates/profiles/_trust_details.html).
+TRUST_HISTORY_LIMIT = 50
+TRUST_CHART_WIDTH, TRUST_CHART_HEIGHT, TRUST_CHART_PAD = 240, 64, 4
+
+
+@dataclass(frozen=True)
+class TrustDetails:
+    """The latest snapshot's factor breakdown and up to 50 scores, oldest first."""
+
+    latest: TrustSnapshot | None
+    history: list[TrustSnapshot]
+
+    @property
+    def factors(self) -> list[dict]:
+        return list(self.latest.factors) if self.latest else []
+
+    @property
+    def chart_points(self) -> str:
+        """SVG polyline points: x spreads the snapshots evenly, y is the score (0 at the bottom)."""
+        n = len(self.history)
+        inner_w = TRUST_CHART_WIDTH - 2 * TRUST_CHART_PAD
+        inner_h = TRUST_CHART_HEIGHT - 2 * TRUST_CHART_PAD
+        points = []
+        for i, snapshot in enumerate(self.history):
+            x = TRUST_CHART_PAD + (inner_w * i / (n - 1) if n > 1 else inner_w / 2)
+            y = TRUST_CHART_PAD + inner_h * (1 - min(max(snapshot.score, 0), 100) / 100)
+            points.append(f"{x:.1f},{y:.1f}")
+        return " ".join(points)
+
+    @property
+    def chart_size(self) -> dict[str, int]:
+        return {"width": TRUST_CHART_WIDTH, "height": TRUST_CHART_HEIGHT}
+
+
+def author_trust_details(author: Author) -> TrustDetails:
+    """One query: the author's latest snapshots (index profiles_snapshot_author_idx)."""
+    recent = list(
+        TrustSnapshot.objects.filter(author=author)
+        .order_by("-computed_at", "-pk")
+        .only("score", "band", "level", "factors", "computed_at")[:TRUST_HISTORY_LIMIT]
+    )
+    return TrustDetails(latest=recent[0] if recent else None, history=recent[::-1])

@@ -57,7 +57,7 @@ def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if page.number > 1 and not page.object_list:
         raise Http404("No such page of works.")
     context = {"author": author, "page": page}
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "profiles/author_detail.html#works-page", context)
     context |= {
         "bio_line": selectors.author_bio_line(author),

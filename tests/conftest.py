@@ -54,3 +54,13 @@ def make_work(db):
         return work
 
     return make
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(username: str | None = None, **fields):
+        username = username or f"user{next(_counter)}"
+        # No password: hashing one costs ~100 ms, and tests log in with force_login.
+        return django_user_model.objects.create_user(username=username, password=None, **fields)
+
+    return make

@@ -1,5 +1,26 @@
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from .models import Authorship, Work, WorkTopic
 
 
+def _get_work(pk: int) -> Work:
+    """A work with its venue, byline in order and topics: four queries, 404 when unknown."""
+    works = Work.objects.select_related("venue").prefetch_related(
+        Prefetch(
+            "authorships",
+            queryset=Authorship.objects.select_related("author").order_by("position"),
+        ),
+        Prefetch(
+            "work_topics",
+            queryset=WorkTopic.objects.select_related("topic").order_by("-score", "topic__name"),
+        ),
+    )
+    return get_object_or_404(works, pk=pk)
+
+
+@require_GET
 def work_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return HttpResponse("todo")
+    return render(request, "works/work_detail.html", {"work": _get_work(pk)})
