@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.orcid",
     "profiles",
     "works",
     "graph",
@@ -59,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -105,7 +110,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -118,7 +123,29 @@ CELERY_TASK_ROUTES = {
     "profiles.tasks.*": {"queue": "scores"},
     "graph.tasks.*": {"queue": "graph"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A task a dead worker held comes back after visibility_timeout; every retry countdown
+# (TRUST_RETRY_BACKOFF_MAX) stays below it, so a waiting retry is never handed out twice.
+CELERY_BROKER_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT", "3600"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    # How often a worker looks for such tasks (interval × throttle seconds).
+    "unacked_restore_interval": min(10, CELERY_BROKER_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+}
+# The trust engine's safety net: dirty authors are also kicked on commit (profiles.tasks).
+CELERY_BEAT_SCHEDULE = {
+    "trust-dirty-recompute": {
+        "task": "profiles.tasks.trust_dirty_recompute",
+        "schedule": float(os.environ.get("TRUST_DIRTY_EVERY_SECONDS", "30")),
+        "options": {"expires": 25},
+    },
+}
+# Follow digests (opt-in), on the default queue: profiles.digests.
+CELERY_BEAT_SCHEDULE["follow-digests"] = {
+    "task": "profiles.accounts_tasks.follow_digests_send",
+    "schedule": float(os.environ.get("FOLLOW_DIGEST_EVERY_SECONDS", str(24 * 3600))),
+}
+CELERY_IMPORTS = ["profiles.accounts_tasks"]
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -128,7 +155,53 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "/admin/login/"
+# Accounts (django-allauth): email login, verified by a link before it counts; ORCID sign-in.
+# The admin login goes through the same login page (bzpeer/urls.py), so its rate limits apply.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "profiles:following"
+ACCOUNT_LOGOUT_REDIRECT_URL = "profiles:home"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BZPEER] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# "<n>/<period>/<ip|key|user>"; login_failed counts wrong passwords per IP and per email.
+ACCOUNT_RATE_LIMITS = {
+    "login": os.environ.get("RATE_LIMIT_LOGIN", "30/m/ip"),
+    "login_failed": os.environ.get("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/300s/key"),
+    "signup": os.environ.get("RATE_LIMIT_SIGNUP", "20/m/ip"),
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/180s/key",
+}
+# ORCID sign-in: register an app at https://orcid.org/developer-tools (or the sandbox) with
+# the redirect URI https://<host>/accounts/orcid/login/callback/. Without ORCID_CLIENT_ID the
+# ORCID buttons are hidden.
+ORCID_CLIENT_ID = os.environ.get("ORCID_CLIENT_ID", "")
+SOCIALACCOUNT_PROVIDERS = {
+    "orcid": {
+        "BASE_DOMAIN": os.environ.get("ORCID_BASE_DOMAIN", "orcid.org"),
+        "MEMBER_API": env_bool("ORCID_MEMBER_API", False),
+        "APPS": [
+            {
+                "client_id": ORCID_CLIENT_ID,
+                "secret": os.environ.get("ORCID_SECRET", ""),
+                "key": "",
+            }
+        ]
+        if ORCID_CLIENT_ID
+        else [],
+    }
+}
+# An ORCID sign-in never logs into an existing account because an email matches.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -146,9 +219,14 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Until collectstatic has run (development, tests) WhiteNoise looks files up per request
+# instead of warning that STATIC_ROOT is missing; production scans STATIC_ROOT once.
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
+# Absolute links in emails (invitations, messages, digests): the public address of the site.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BZPEER <noreply@localhost>")
 
@@ -175,5 +253,27 @@ LOGGING = {
 # Product knobs.
 WORKS_PER_PAGE = 20
 TRUST_RECOMPUTE_CHUNK = int(os.environ.get("TRUST_RECOMPUTE_CHUNK", "2000"))
+# One beat run recomputes at most this many chunks, then re-enqueues itself.
+TRUST_DIRTY_MAX_CHUNKS = int(os.environ.get("TRUST_DIRTY_MAX_CHUNKS", "20"))
+# recompute_trust --all keeps at most this many chunk tasks in flight.
+TRUST_RECOMPUTE_WINDOW = int(os.environ.get("TRUST_RECOMPUTE_WINDOW", "8"))
+TRUST_RETRY_BACKOFF_MAX = min(300, CELERY_BROKER_VISIBILITY_TIMEOUT // 2)
+# Test-only pause points in the trust engine (tests/integration/test_worker_kill.py), driven
+# by Redis keys; honoured only with DEBUG on and this set, never in production.
+TRUST_TEST_HOOKS = DEBUG and env_bool("TRUST_TEST_HOOKS", False)
+# bench/ only: a minimal reference page at /_bench/reference/. Never set in production.
+BENCH_REFERENCE_VIEW = env_bool("BENCH_REFERENCE_VIEW", False)
+# How many claims, disputes, invitations and messages one user may send: "<n>/<s|m|h|d>"
+# (profiles/ratelimit.py).
+BZPEER_RATE_LIMITS = {
+    "claim": os.environ.get("RATE_LIMIT_CLAIM", "10/h"),
+    "dispute": os.environ.get("RATE_LIMIT_DISPUTE", "5/d"),
+    "invitation": os.environ.get("RATE_LIMIT_INVITATION", "10/d"),
+    "message": os.environ.get("RATE_LIMIT_MESSAGE", "60/h"),
+}
+# The "Following" page lists works added in this many days; the digest covers the same.
+FOLLOWING_NEW_WORKS_DAYS = int(os.environ.get("FOLLOWING_NEW_WORKS_DAYS", "30"))
 # Imports: a gzip bomb stops here, however small the file on disk.
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 << 30)))
+# The largest file the admin upload form accepts (the proxy's body limit should match).
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(1 << 30)))

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Author, Claim, Follow, Institution, TrustSnapshot
+from . import admin_claims  # noqa: F401  claims, disputes, "not mine", invitations
+from .admin_curation import merge_authors
+from .models import Author, AuthorAuditLog, Follow, Institution, TrustSnapshot
 
 
 @admin.register(Institution)
@@ -24,11 +26,21 @@ class AuthorAdmin(admin.ModelAdmin):
         "last_known_institution",
         "source",
     ]
-    list_filter = ["verification_level", "trust_band", "source", "open_to_collaborate"]
+    list_filter = [
+        "verification_level",
+        "trust_band",
+        "source",
+        "open_to_collaborate",
+        "confusable_name",
+        ("merged_into", admin.EmptyFieldListFilter),
+    ]
     list_select_related = ["last_known_institution"]
     search_fields = ["display_name", "search_names", "slug", "openalex_id", "orcid"]
     raw_id_fields = ["last_known_institution", "merged_into", "import_batch"]
+    actions = [merge_authors]
     readonly_fields = [
+        "source_record",
+        "confusable_name",
         "trust_score",
         "trust_band",
         "trust_computed_at",
@@ -49,15 +61,6 @@ class FollowAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "author"]
 
 
-@admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
-    list_display = ["author", "user", "status", "created_at", "decided_at", "decided_by"]
-    list_filter = ["status"]
-    list_select_related = ["author", "user", "decided_by"]
-    search_fields = ["author__display_name", "user__username", "user__email"]
-    raw_id_fields = ["author", "user", "decided_by"]
-
-
 @admin.register(TrustSnapshot)
 class TrustSnapshotAdmin(admin.ModelAdmin):
     list_display = ["author", "score", "band", "level", "computed_at"]
@@ -66,3 +69,23 @@ class TrustSnapshotAdmin(admin.ModelAdmin):
     search_fields = ["author__display_name"]
     raw_id_fields = ["author"]
     readonly_fields = ["author", "score", "band", "level", "factors", "computed_at"]
+
+
+@admin.register(AuthorAuditLog)
+class AuthorAuditLogAdmin(admin.ModelAdmin):
+    """Merges, splits and removals: append-only, nobody edits history."""
+
+    list_display = ["created_at", "action", "author", "other_author", "actor"]
+    list_filter = ["action"]
+    list_select_related = ["author", "other_author", "actor"]
+    search_fields = ["author__display_name", "other_author__display_name", "actor__username"]
+    readonly_fields = ["action", "actor", "author", "other_author", "details", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

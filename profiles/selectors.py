@@ -13,7 +13,7 @@ from django.db.models import Count, F, QuerySet
 
 from works.models import Topic, Work
 
-from .models import Author, Follow, TrustSnapshot
+from .models import Author, FeaturedWork, Follow, TrustSnapshot, WorkHiddenRequest
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -98,6 +98,12 @@ def author_works_page(author: Author, number: int, *, per_page: int | None = Non
     offset = (number - 1) * per_page
     works = (
         Work.objects.filter(authorships__author=author)
+        # "Not mine" waiting for an admin: hidden from the owner's profile meanwhile.
+        .exclude(
+            pk__in=WorkHiddenRequest.objects.filter(
+                author=author, status=WorkHiddenRequest.Status.PENDING
+            ).values("work")
+        )
         .for_listing()
         # Works without a year go last: PostgreSQL sorts NULL first in a DESC order.
         .order_by(F("year").desc(nulls_last=True), "title", "pk")[offset : offset + per_page + 1]
@@ -112,8 +118,14 @@ def author_is_followed_by(author: Author, user: AbstractBaseUser | AnonymousUser
     return Follow.objects.filter(author=author, user=user).exists()
 
 
+def author_featured_works(author: Author) -> list[Work]:
+    """The works the owner chose to show first (one query)."""
+    rows = FeaturedWork.objects.filter(author=author).select_related("work__venue")
+    return [row.work for row in rows.order_by("position", "pk")]
+
+
 def authors_recently_updated(limit: int = RECENT_PROFILES) -> QuerySet[Author]:
-    return Author.objects.public().for_profile().order_by("-updated_at", "-pk")[:limit]
+    return Author.objects.listed().for_profile().order_by("-updated_at", "-pk")[:limit]
 
 
 def authors_matching(query: str) -> QuerySet[Author]:
@@ -162,3 +174,27 @@ def author_trust_details(author: Author) -> TrustDetails:
         .only("score", "band", "level", "factors", "computed_at")[:TRUST_HISTORY_LIMIT]
     )
     return TrustDetails(latest=recent[0] if recent else None, history=recent[::-1])
+
+
+# How the import sources are named on the page (works.services.IMPORTERS keys).
+SOURCE_LABELS = {"openalex": "OpenAlex", "arxiv": "arXiv", "arxiv-oai": "arXiv", "bibtex": "BibTeX"}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """'Imported from OpenAlex on 3 March 2025', and the record it came from."""
+
+    source: str
+    imported_at: object  # datetime
+    record: str
+
+
+def record_provenance(record: Author | Work) -> Provenance | None:
+    """Where an imported author or work came from; no query (the row carries it all).
+
+    None for rows nobody imported (made by hand, or by an admin's split).
+    """
+    label = SOURCE_LABELS.get(record.source)
+    if label is None:
+        return None
+    return Provenance(source=label, imported_at=record.created_at, record=record.source_record)

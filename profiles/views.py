@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from bzpeer.htmx import HtmxHttpRequest
 from profiles.names import normalize_name
 
-from . import follows, selectors
+from . import claims, follows, selectors
 from .models import Author
 
 SEARCH_RESULTS_PER_PAGE = 20
@@ -53,6 +53,10 @@ def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     author = _get_author(slug)
     if author.merged_into_id:
         return _redirect_to_kept(request, author)
+    viewer = claims.author_viewer(author, request.user)
+    if author.hidden and not viewer.sees_hidden:
+        # Consent: the owner took the profile off public pages (profiles/claims.py).
+        return render(request, "profiles/author_hidden.html", status=404)
     page = selectors.author_works_page(author, selectors.page_number(request.GET.get("page")))
     if page.number > 1 and not page.object_list:
         raise Http404("No such page of works.")
@@ -61,7 +65,9 @@ def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return render(request, "profiles/author_detail.html#works-page", context)
     context |= {
         "bio_line": selectors.author_bio_line(author),
-        "is_following": selectors.author_is_followed_by(author, request.user),
+        "is_following": viewer.is_following,
+        "viewer": viewer,
+        "featured": selectors.author_featured_works(author) if author.is_claimed else [],
     }
     return render(request, "profiles/author_detail.html", context)
 

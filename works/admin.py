@@ -1,6 +1,19 @@
 from django.contrib import admin
 
-from .models import Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
+from profiles.admin_curation import move_authorships, remove_authorships
+
+from .admin_imports import ImportBatchUploadMixin
+from .admin_undo import undo_import_batch
+from .models import (
+    Authorship,
+    AuthorshipOverride,
+    BatchChange,
+    ImportBatch,
+    Topic,
+    Venue,
+    Work,
+    WorkTopic,
+)
 
 
 @admin.register(Venue)
@@ -49,14 +62,17 @@ class AuthorshipAdmin(admin.ModelAdmin):
     search_fields = ["raw_author_name", "author__display_name", "work__title"]
     raw_id_fields = ["work", "author"]
     filter_horizontal = ["institutions"]
+    actions = [move_authorships, remove_authorships]
+    readonly_fields = ["import_batch", "source_record"]
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ImportBatchUploadMixin, admin.ModelAdmin):
     list_display = ["file_name", "format", "status", "records_read", "created_by", "created_at"]
     list_filter = ["status", "format"]
     list_select_related = ["created_by"]
     search_fields = ["file_name"]
+    actions = [undo_import_batch]
     readonly_fields = [
         "status",
         "records_read",
@@ -67,3 +83,29 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
     ]
+
+
+@admin.register(AuthorshipOverride)
+class AuthorshipOverrideAdmin(admin.ModelAdmin):
+    """Admins' byline decisions that every import re-applies; delete one to let go of it."""
+
+    list_display = ["work", "name_key", "position", "author", "decided_by", "reason", "updated_at"]
+    list_select_related = ["work", "author", "decided_by"]
+    search_fields = ["name_key", "work__title", "author__display_name"]
+    raw_id_fields = ["work", "author", "decided_by"]
+
+
+@admin.register(BatchChange)
+class BatchChangeAdmin(admin.ModelAdmin):
+    """What each import batch changed, kept for undo: read-only."""
+
+    list_display = ["batch", "action", "model", "object_pk"]
+    list_filter = ["action", "model"]
+    search_fields = ["=batch__id", "=object_pk"]
+    raw_id_fields = ["batch"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

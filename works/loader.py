@@ -10,7 +10,28 @@ changed rows with `bulk_update`. Identity rules:
   ids are never merged; a name-only author (BibTeX, arXiv) joins an existing author with the
   same normalised name only when they share a co-author or the same work;
 - institutions match on OpenAlex id or ROR, venues on OpenAlex id or name, topics on
-  (source, id).
+  (source, id);
+- names are compared after Unicode normalisation (profiles.names.normalize_name); a name
+  that mixes scripts or is a letter-for-letter look-alike of a stored name (Cyrillic 'а' for
+  Latin 'a') gets a new author flagged `confusable_name`, never a match.
+
+Admin decisions (works.AuthorshipOverride, written by merge / split / remove authorship)
+are read once per chunk and win over the file: a byline slot (work, normalised printed
+name, position) decided for an author is written with that author, a removed one is left
+out, so re-importing a file never undoes a split or re-adds a removed authorship.
+
+Provenance and undo: rows the loader creates carry `import_batch` and `source_record`.
+With a batch, every write is also recorded as works.BatchChange rows, built from the same
+in-memory diff the upserts use (no extra query per row) and written with one bulk_create
+per chunk (`_flush_changes`):
+  created               model, pk                        → undo deletes the row
+  updated               model, pk, {attname: previous}   → only the fields that changed
+  authorships_replaced  work pk, previous byline rows    → rows with pks and institution
+                                                           links, as read for the diff
+  topics_replaced       work pk, previous WorkTopic rows
+A COPY fast path must keep this contract: e.g. `INSERT … SELECT` the created pks from the
+upsert's RETURNING (xmax = 0) and the previous values of updated rows from the staging join
+into works_batchchange, in the same transaction. works.services.import_batch_undo reads it.
 """
 
 from __future__ import annotations
@@ -20,12 +41,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from profiles.models import Author, Institution, VerificationLevel
-from profiles.names import normalize_name
+from profiles.names import confusable_skeleton, mixes_scripts, normalize_name
 
 from .importers.records import (
     AuthorRecord,
@@ -35,7 +56,16 @@ from .importers.records import (
     VenueRecord,
     WorkRecord,
 )
-from .models import Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
+from .models import (
+    Authorship,
+    AuthorshipOverride,
+    BatchChange,
+    ImportBatch,
+    Topic,
+    Venue,
+    Work,
+    WorkTopic,
+)
 from .text import title_key
 
 ENTITY_KINDS = ("works", "authors", "institutions", "venues", "topics")
@@ -70,13 +100,14 @@ class LoadCounts:
         return "; ".join(parts) or "nothing to import"
 
 
-def _changed(instance, values: dict) -> list[str]:
-    """Sets the fields whose value differs and returns their names."""
-    changed = []
+def _changed(instance, values: dict) -> dict[str, object]:
+    """Sets the fields whose value differs; returns {name: previous value} of those."""
+    changed = {}
     for name, value in values.items():
-        if getattr(instance, name) != value:
+        previous = getattr(instance, name)
+        if previous != value:
             setattr(instance, name, value)
-            changed.append(name)
+            changed[name] = previous
     return changed
 
 
@@ -96,10 +127,15 @@ class ChunkLoader:
         self.batch = batch
         self.counts = counts
         self.now = timezone.now()
+        # BatchChange rows of the current chunk, written by _flush_changes
+        self.changes: list[BatchChange] = []
 
     # -- entry point ----------------------------------------------------------------------
 
     def load(self, records: Sequence[ParsedRecord]) -> None:
+        # rows created in this chunk: their later updates and bylines need no undo record
+        self.created_work_pks: set[int] = set()
+        self.created_author_pks: set[int] = set()
         works = [r for r in records if isinstance(r, WorkRecord)]
         authors = [r for r in records if isinstance(r, AuthorRecord)]
         venues = [r for r in records if isinstance(r, VenueRecord)]
@@ -114,10 +150,42 @@ class ChunkLoader:
         self.venue_ids = self._upsert_venues(venues + [w.venue for w in works if w.venue])
         self.topic_ids = self._upsert_topics(topics + [t.topic for w in works for t in w.topics])
         embedded = [a.author for w in works for a in w.authorships if a.author]
+        # an author first seen on a work's byline comes from that work's record
+        self.embedded_source = {
+            id(a.author): w.source_record for w in works for a in w.authorships if a.author
+        }
         self.author_ids = self._upsert_authors(authors, embedded)
         work_ids = self._upsert_works(works)
         self._replace_authorships(works, work_ids)
         self._replace_topics(works, work_ids)
+        self._flush_changes()
+
+    # -- change log for undo (see the module docstring) -----------------------------------
+
+    def _record(self, model: type[Model], pk: int, action: str, previous=None) -> None:
+        if self.batch is not None:
+            self.changes.append(
+                BatchChange(
+                    batch=self.batch,
+                    model=model._meta.label_lower,
+                    object_pk=pk,
+                    action=action,
+                    previous=previous,
+                )
+            )
+
+    def _record_created(self, model: type[Model], instances) -> None:
+        for instance in instances:
+            self._record(model, instance.pk, BatchChange.Action.CREATED)
+
+    def _record_updated(self, model: type[Model], previous: dict[int, dict]) -> None:
+        for pk, values in previous.items():
+            self._record(model, pk, BatchChange.Action.UPDATED, values)
+
+    def _flush_changes(self) -> None:
+        if self.changes:
+            BatchChange.objects.bulk_create(self.changes, batch_size=5000)
+        self.changes = []
 
     # -- institutions, venues, topics ------------------------------------------------------
 
@@ -140,6 +208,7 @@ class ChunkLoader:
         by_ror = {i.ror: i for i in existing if i.ror}
 
         to_create, to_update, fields = [], [], set()
+        previous: dict[int, dict] = {}
         resolved: dict[str, Institution] = {}
         for key, record in by_key.items():
             instance = by_openalex.get(record.openalex_id) or by_ror.get(record.ror)
@@ -162,10 +231,12 @@ class ChunkLoader:
                 if changed := _changed(instance, values):
                     fields.update(changed)
                     to_update.append(instance)
+                    previous[instance.pk] = changed
                 else:
                     self.counts.unchanged["institutions"] += 1
             resolved[key] = instance
         Institution.objects.bulk_create(to_create)
+        self._record_created(Institution, to_create)
         if to_update:
             Institution.objects.bulk_update(to_update, sorted(fields))
         self.counts.created["institutions"] += len(to_create)
@@ -177,14 +248,18 @@ class ChunkLoader:
             i.openalex_id: i.pk for i in Institution.objects.filter(openalex_id__in=parent_keys)
         }
         relink = []
+        created = {id(i) for i in to_create}
         for key, record in by_key.items():
             parent_pk = parents.get(record.parent_openalex_id)
             instance = resolved[key]
             if parent_pk and instance.parent_id != parent_pk and parent_pk != instance.pk:
+                if id(instance) not in created:
+                    previous.setdefault(instance.pk, {}).setdefault("parent_id", instance.parent_id)
                 instance.parent_id = parent_pk
                 relink.append(instance)
         if relink:
             Institution.objects.bulk_update(relink, ["parent"])
+        self._record_updated(Institution, previous)
         return {key: instance.pk for key, instance in resolved.items()}
 
     def _upsert_venues(self, records: list[VenueRecord]) -> dict:
@@ -198,6 +273,7 @@ class ChunkLoader:
         )
         found = {(v.openalex_id or f"name:{v.name}"): v for v in existing}
         to_create, to_update, fields = [], [], set()
+        previous: dict[int, dict] = {}
         for key, record in by_key.items():
             values = {"name": record.name, "issn_l": record.issn_l, "type": record.type}
             instance = found.get(key)
@@ -207,9 +283,12 @@ class ChunkLoader:
             elif changed := _changed(instance, {k: v for k, v in values.items() if v}):
                 fields.update(changed)
                 to_update.append(instance)
+                previous[instance.pk] = changed
             else:
                 self.counts.unchanged["venues"] += 1
         Venue.objects.bulk_create(to_create)
+        self._record_created(Venue, to_create)
+        self._record_updated(Venue, previous)
         if to_update:
             Venue.objects.bulk_update(to_update, sorted(fields))
         self.counts.created["venues"] += len(to_create)
@@ -237,6 +316,7 @@ class ChunkLoader:
         found = {(t.source, t.external_id): t for t in Topic.objects.filter(condition)}
         for level in sorted(set(depth.values())):
             to_create, to_update, fields = [], [], set()
+            previous: dict[int, dict] = {}
             for key in [k for k, d in depth.items() if d == level]:
                 record = by_key[key]
                 parent = record.parent
@@ -252,9 +332,12 @@ class ChunkLoader:
                 elif changed := _changed(instance, values):
                     fields.update(changed)
                     to_update.append(instance)
+                    previous[instance.pk] = changed
                 else:
                     self.counts.unchanged["topics"] += 1
             Topic.objects.bulk_create(to_create)
+            self._record_created(Topic, to_create)
+            self._record_updated(Topic, previous)
             if to_update:
                 Topic.objects.bulk_update(to_update, sorted(f.removesuffix("_id") for f in fields))
             self.counts.created["topics"] += len(to_create)
@@ -285,6 +368,7 @@ class ChunkLoader:
 
         to_create: list[Author] = []
         updated: dict[int, Author] = {}
+        previous: dict[int, dict] = {}
         fields: set[str] = set()
         seen: set[int] = set()
         for record in records:
@@ -306,6 +390,7 @@ class ChunkLoader:
                     verification_evidence=f"Imported from {self.source}",
                     source=self.source,
                     import_batch=self.batch,
+                    source_record=record.source_record or self.embedded_source.get(id(record), ""),
                     last_known_institution_id=self._institution_pk(record),
                 )
                 to_create.append(author)
@@ -327,6 +412,7 @@ class ChunkLoader:
                 if changed := _changed(author, values):
                     fields.update(changed)
                     updated[author.pk] = author
+                    previous[author.pk] = changed
             seen.add(id(author))
             for key in keys:
                 index.setdefault(key, author)
@@ -334,8 +420,15 @@ class ChunkLoader:
         for author in to_create:
             author.name_key = normalize_name(author.display_name)
             author.search_names = _search_names(author)
+        _flag_confusable_names(to_create)
         Author.objects.bulk_create(to_create)
+        self._record_created(Author, to_create)
+        self.created_author_pks.update(a.pk for a in to_create)
         if updated:
+            for author in updated.values():
+                # derived columns the update rewrites go back too on undo
+                for name in ("name_key", "search_names", "updated_at"):
+                    previous[author.pk].setdefault(name, getattr(author, name))
             if fields & {"display_name", "name_variants"}:
                 fields |= {"name_key", "search_names"}
                 for author in updated.values():
@@ -344,6 +437,7 @@ class ChunkLoader:
             fields.add("updated_at")
             for author in updated.values():
                 author.updated_at = self.now
+            self._record_updated(Author, previous)
             Author.objects.bulk_update(
                 updated.values(), sorted(f.removesuffix("_id") for f in fields)
             )
@@ -361,7 +455,8 @@ class ChunkLoader:
             return None
         return self.institution_ids.get(institution.openalex_id or institution.ror)
 
-    def _assign_slugs(self, authors: list[Author]) -> None:
+    @staticmethod
+    def _assign_slugs(authors: list[Author]) -> None:
         """Readable, stable slugs: 'jason-priem', then 'jason-priem-a5023888391' on a clash."""
         bases = [slugify(a.display_name)[:100] or "researcher" for a in authors]
         taken = set(Author.objects.filter(slug__in=set(bases)).values_list("slug", flat=True))
@@ -379,17 +474,21 @@ class ChunkLoader:
             taken.add(slug)
             author.slug = slug
 
-    def _resolve_name_only(self, works: list[WorkRecord], work_ids: list[int]) -> dict:
+    def _resolve_name_only(
+        self, works: list[WorkRecord], work_ids: list[int], decided: dict | None = None
+    ) -> dict:
         """{(work index, position): author pk} for authors known by name only.
 
         Evidence for joining an existing author: the same work already credits them, or they
-        share a co-author on this byline. Otherwise the name gets a new author.
+        share a co-author on this byline. Otherwise the name gets a new author. Slots an
+        admin decided (`decided`, see _decisions) are left alone.
         """
+        decided = decided or {}
         wanted = {
             normalize_name(a.author.display_name)
-            for w in works
-            for a in w.authorships
-            if a.author and not a.author.has_persistent_id
+            for w_index, w in enumerate(works)
+            for position, a in enumerate(w.authorships)
+            if a.author and not a.author.has_persistent_id and (w_index, position) not in decided
         }
         if not wanted:
             return {}
@@ -420,7 +519,7 @@ class ChunkLoader:
             }
             for position, authorship in enumerate(work.authorships):
                 record = authorship.author
-                if record is None or record.has_persistent_id:
+                if record is None or record.has_persistent_id or (w_index, position) in decided:
                     continue
                 key = normalize_name(record.display_name)
                 others = byline - {key}
@@ -445,6 +544,7 @@ class ChunkLoader:
                         verification_evidence=f"Imported from {self.source}",
                         source=self.source,
                         import_batch=self.batch,
+                        source_record=work.source_record,
                     )
                     candidates[key].append(match)
                 resolved[(w_index, position)] = match
@@ -455,7 +555,10 @@ class ChunkLoader:
         for author in fresh:
             author.name_key = normalize_name(author.display_name)
             author.search_names = _search_names(author)
+        _flag_confusable_names(fresh)
         Author.objects.bulk_create(fresh)
+        self._record_created(Author, fresh)
+        self.created_author_pks.update(a.pk for a in fresh)
         self.counts.created["authors"] += len(fresh)
         self.counts.touched_author_ids.update(a.pk for a in fresh)
         return {slot: pending[pk].pk if pk < 0 else pk for slot, pk in resolved.items()}
@@ -485,6 +588,7 @@ class ChunkLoader:
         result: list[Work] = []
         to_create: list[Work] = []
         updated: dict[int, Work] = {}
+        previous: dict[int, dict] = {}
         fields: set[str] = set()
         for record in records:
             lookups = [
@@ -514,6 +618,7 @@ class ChunkLoader:
                     arxiv_id=record.arxiv_id,
                     source=self.source,
                     import_batch=self.batch,
+                    source_record=record.source_record,
                     **values,
                 )
                 to_create.append(work)
@@ -524,14 +629,19 @@ class ChunkLoader:
                 if work.pk and (changed := _changed(work, values)):
                     fields.update(changed)
                     updated[work.pk] = work
+                    previous[work.pk] = changed | {"updated_at": work.updated_at}
+                    work.updated_at = self.now
             for key in lookups:
                 index[key] = work
             result.append(work)
         Work.objects.bulk_create(to_create)
+        self._record_created(Work, to_create)
+        self.created_work_pks.update(w.pk for w in to_create)
         if updated:
             Work.objects.bulk_update(
                 updated.values(), sorted({f.removesuffix("_id") for f in fields} | {"updated_at"})
             )
+            self._record_updated(Work, previous)
         self.counts.created["works"] += len(to_create)
         self.counts.updated["works"] += len(updated)
         self.counts.unchanged["works"] += (
@@ -544,17 +654,56 @@ class ChunkLoader:
             return None
         return self.venue_ids.get(venue.openalex_id or f"name:{venue.name}")
 
+    def _decisions(self, works: list[WorkRecord], work_ids: list[int]) -> dict:
+        """{(work index, position): author pk, or None for removed} from the admins'
+        AuthorshipOverride rows of these works (one query).
+
+        A decision matches the slot whose printed name normalises to its name_key; when the
+        byline prints that name more than once, only the slot at the decided position.
+        """
+        slots: dict[int, dict[str, dict[int, int | None]]] = defaultdict(dict)
+        for work_id, name_key, position, author_id in AuthorshipOverride.objects.filter(
+            work_id__in=set(work_ids)
+        ).values_list("work_id", "name_key", "position", "author_id"):
+            slots[work_id].setdefault(name_key, {})[position] = author_id
+        decided: dict[tuple[int, int], int | None] = {}
+        if not slots:
+            return decided
+        for w_index, (record, work_pk) in enumerate(zip(works, work_ids, strict=True)):
+            if work_pk not in slots:
+                continue
+            keys = [normalize_name(a.raw_author_name) for a in record.authorships]
+            for position, key in enumerate(keys):
+                choices = slots[work_pk].get(key)
+                if not choices:
+                    continue
+                if position in choices:
+                    decided[(w_index, position)] = choices[position]
+                elif len(choices) == 1 and keys.count(key) == 1:
+                    decided[(w_index, position)] = next(iter(choices.values()))
+        return decided
+
     def _replace_authorships(self, works: list[WorkRecord], work_ids: list[int]) -> None:
-        """Rewrites a work's byline only when it differs from what is stored."""
+        """Rewrites a work's byline only when it differs from what is stored.
+
+        Admins' decisions win over the file (see _decisions): a decided slot gets the decided
+        author, a removed one is left out (its position stays free).
+        """
         if not works:
             return
-        name_only = self._resolve_name_only(works, work_ids)
-        desired: dict[int, list[tuple]] = {}
+        decided = self._decisions(works, work_ids)
+        name_only = self._resolve_name_only(works, work_ids, decided)
+        desired: dict[int, dict[int, tuple]] = {}
+        record_of: dict[int, WorkRecord] = {}
         for w_index, (record, work_pk) in enumerate(zip(works, work_ids, strict=True)):
-            byline = []
+            byline = {}
             for position, authorship in enumerate(record.authorships):
                 author_pk = None
-                if authorship.author is not None:
+                if (w_index, position) in decided:
+                    author_pk = decided[(w_index, position)]
+                    if author_pk is None:
+                        continue  # removed by an admin: never re-added
+                elif authorship.author is not None:
                     author_pk = name_only.get((w_index, position))
                     if author_pk is None:
                         ref = authorship.author
@@ -569,53 +718,53 @@ class ChunkLoader:
                         }
                     )
                 )
-                byline.append(
-                    (
-                        position,
-                        author_pk,
-                        authorship.raw_author_name,
-                        authorship.is_corresponding,
-                        institution_pks,
-                    )
+                byline[position] = (
+                    position,
+                    author_pk,
+                    authorship.raw_author_name,
+                    authorship.is_corresponding,
+                    institution_pks,
                 )
             desired[work_pk] = byline
+            record_of[work_pk] = record
 
-        stored: dict[int, dict[int, list]] = defaultdict(dict)
+        # the stored bylines, whole rows: compared with the desired ones, and kept for undo
         through = Authorship.institutions.through
-        current = Authorship.objects.filter(work_id__in=desired).values_list(
-            "pk", "work_id", "position", "author_id", "raw_author_name", "is_corresponding"
-        )
-        links: dict[int, list[int]] = defaultdict(list)
-        for authorship_id, institution_id in through.objects.filter(
+        links: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for link_pk, authorship_id, institution_id in through.objects.filter(
             authorship__work_id__in=desired
-        ).values_list("authorship_id", "institution_id"):
-            links[authorship_id].append(institution_id)
-        for pk, work_id, position, author_id, raw_name, corresponding in current:
-            stored[work_id][position] = (
-                position,
-                author_id,
-                raw_name,
-                corresponding,
-                tuple(sorted(links[pk])),
+        ).values_list("pk", "authorship_id", "institution_id"):
+            links[authorship_id].append((link_pk, institution_id))
+        rows: dict[int, list[dict]] = defaultdict(list)
+        stored: dict[int, dict[int, tuple]] = defaultdict(dict)
+        for row in Authorship.objects.filter(work_id__in=desired).values(*_AUTHORSHIP_COLUMNS):
+            row["institutions"] = sorted(links[row["id"]])
+            rows[row["work_id"]].append(row)
+            stored[row["work_id"]][row["position"]] = (
+                row["position"],
+                row["author_id"],
+                row["raw_author_name"],
+                row["is_corresponding"],
+                tuple(sorted(i for _, i in row["institutions"])),
             )
 
-        stale = [
-            work_pk
-            for work_pk, byline in desired.items()
-            if [stored[work_pk].get(p) for p in range(len(byline))] != byline
-            or len(stored[work_pk]) != len(byline)
-        ]
+        stale = [work_pk for work_pk, byline in desired.items() if stored[work_pk] != byline]
         if not stale:
             return
-        previous_authors = set(
-            Authorship.objects.filter(work_id__in=stale, author__isnull=False).values_list(
-                "author_id", flat=True
-            )
-        )
+        previous_authors = {
+            row["author_id"] for pk in stale for row in rows[pk] if row["author_id"] is not None
+        }
+        for work_pk in stale:
+            if work_pk not in self.created_work_pks:
+                previous = sorted(rows[work_pk], key=lambda r: r["position"])
+                self._record(Work, work_pk, BatchChange.Action.AUTHORSHIPS_REPLACED, previous)
         Authorship.objects.filter(work_id__in=stale).delete()
         new_rows, institution_links = [], []
         for work_pk in stale:
-            for position, author_pk, raw_name, corresponding, institution_pks in desired[work_pk]:
+            source_record = record_of[work_pk].source_record
+            for position, author_pk, raw_name, corresponding, institution_pks in desired[
+                work_pk
+            ].values():
                 row = Authorship(
                     work_id=work_pk,
                     author_id=author_pk,
@@ -623,6 +772,8 @@ class ChunkLoader:
                     raw_author_name=raw_name,
                     is_corresponding=corresponding,
                     source=self.source,
+                    import_batch=self.batch,
+                    source_record=source_record,
                 )
                 new_rows.append(row)
                 institution_links.append((row, institution_pks))
@@ -654,6 +805,15 @@ class ChunkLoader:
             latest.setdefault(author_id, institution_id)
         authors = [Author(pk=pk, last_known_institution_id=i) for pk, i in latest.items()]
         Author.objects.bulk_update(authors, ["last_known_institution"])
+        # the rows matched only while the column was empty: that is its previous value
+        self._record_updated(
+            Author,
+            {
+                pk: {"last_known_institution_id": None}
+                for pk in latest
+                if pk not in self.created_author_pks
+            },
+        )
 
     def _replace_topics(self, works: list[WorkRecord], work_ids: list[int]) -> None:
         desired = {
@@ -664,13 +824,19 @@ class ChunkLoader:
             for record, work_pk in zip(works, work_ids, strict=True)
         }
         stored: dict[int, dict[int, float]] = defaultdict(dict)
-        for work_id, topic_id, score in WorkTopic.objects.filter(work_id__in=desired).values_list(
-            "work_id", "topic_id", "score"
-        ):
+        rows: dict[int, list[list]] = defaultdict(list)
+        for pk, work_id, topic_id, score in WorkTopic.objects.filter(
+            work_id__in=desired
+        ).values_list("pk", "work_id", "topic_id", "score"):
             stored[work_id][topic_id] = round(score, 4)
+            rows[work_id].append([pk, topic_id, score])
         stale = [pk for pk, topics in desired.items() if stored[pk] != topics]
         if not stale:
             return
+        for work_pk in stale:
+            if work_pk not in self.created_work_pks:
+                previous = sorted(rows[work_pk])
+                self._record(Work, work_pk, BatchChange.Action.TOPICS_REPLACED, previous)
         WorkTopic.objects.filter(work_id__in=stale).delete()
         WorkTopic.objects.bulk_create(
             WorkTopic(work_id=pk, topic_id=topic_id, score=score)
@@ -682,6 +848,43 @@ class ChunkLoader:
                 "author_id", flat=True
             )
         )
+
+
+# Authorship columns kept in an `authorships_replaced` record (plus "institutions").
+_AUTHORSHIP_COLUMNS = (
+    "id",
+    "work_id",
+    "author_id",
+    "position",
+    "raw_author_name",
+    "is_corresponding",
+    "source",
+    "import_batch_id",
+    "source_record",
+)
+
+
+def _flag_confusable_names(authors: list[Author]) -> None:
+    """Flags new authors whose name mixes scripts or looks like a stored author's name.
+
+    One query for the whole list; the flag is shown in admin (list filter), the name is
+    never matched to the look-alike.
+    """
+    skeletons = {id(a): confusable_skeleton(a.display_name) for a in authors}
+    lookalikes = {s for a in authors if (s := skeletons[id(a)]) != a.name_key}
+    stored = set()
+    if lookalikes:
+        stored = set(
+            Author.objects.filter(name_key__in=lookalikes).values_list("name_key", flat=True)
+        )
+    for author in authors:
+        skeleton = skeletons[id(author)]
+        author.confusable_name = mixes_scripts(author.display_name) or (
+            skeleton != author.name_key and skeleton in stored
+        )
+
+
+assign_slugs = ChunkLoader._assign_slugs
 
 
 def _search_names(author: Author) -> str:

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -154,8 +155,9 @@ def test_author_detail_links_anonymous_follow_and_claim_to_login(client, make_au
 
     html = client.get(author.get_absolute_url()).content.decode()
 
-    login = f'href="{settings.LOGIN_URL}?next=/researchers/{author.slug}/"'
-    assert html.count(login) >= 2  # Follow researcher, Log in to claim
+    login = resolve_url(settings.LOGIN_URL)
+    assert f'href="{login}?next=/researchers/{author.slug}/"' in html  # Follow researcher
+    assert f'href="{login}?next=/researchers/{author.slug}/claim/"' in html  # Log in to claim
     assert "<form" not in html.split('id="follow"')[1].split("</div>")[0]
 
 
@@ -411,7 +413,7 @@ def test_follow_requires_login(client, make_author):
     response = client.post(f"/researchers/{author.slug}/follow/")
 
     assert response.status_code == 302
-    assert response["Location"].startswith(settings.LOGIN_URL)
+    assert response["Location"].startswith(resolve_url(settings.LOGIN_URL))
     assert not Follow.objects.exists()
 
 

@@ -65,6 +65,10 @@ def read(path: str | Path, *, max_bytes: int | None = None) -> Iterator[RawRecor
     except FileTooLarge as exc:
         yield BadRecord(1, 1, str(exc), fatal=True)
         return
+    if (nul := source.find("\x00")) >= 0:
+        # not text, and PostgreSQL refuses it in any text column
+        yield BadRecord(source.count("\n", 0, nul) + 1, 1, "NUL byte in the file", fatal=True)
+        return
     yield from read_string(source)
 
 

@@ -8,6 +8,7 @@ None and are counted as ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from .records import (
     TopicRecord,
     VenueRecord,
     WorkRecord,
+    source_record_label,
 )
 
 FORMAT = "openalex"
@@ -69,7 +71,10 @@ def parse(raw: RawRecord) -> ParsedRecord | None:
             return None
         raise ParseError(f"{raw_id!r} is not an OpenAlex id", field="id")
     parser = _PARSERS.get(kind_id[0])
-    return parser(data, kind_id) if parser else None
+    record = parser(data, kind_id) if parser else None
+    if isinstance(record, WorkRecord | AuthorRecord):
+        record = dataclasses.replace(record, source_record=source_record_label(kind_id, raw.line))
+    return record
 
 
 def parse_work(data: dict, work_id: str) -> WorkRecord:

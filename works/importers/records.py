@@ -68,6 +68,8 @@ class AuthorRecord:
     last_known_institution: InstitutionRecord | None = None
     # every institution the source lists for the author, the last known one first
     institutions: tuple[InstitutionRecord, ...] = ()
+    # Provenance, see WorkRecord.source_record.
+    source_record: str = ""
 
     @property
     def has_persistent_id(self) -> bool:
@@ -104,10 +106,20 @@ class WorkRecord:
     language: str = ""
     authorships: tuple[AuthorshipRecord, ...] = ()
     topics: tuple[TopicAssignment, ...] = field(default=())
+    # Provenance: which record of the file this came from, shown on profiles and kept on the
+    # rows the loader creates (Work/Author/Authorship.source_record). Every parser fills it
+    # with `source_record_label(<id or key>, raw.line)`: the OpenAlex id, the arXiv id or
+    # the BibTeX key (arXiv and BibTeX parsers: please fill it the same way).
+    source_record: str = ""
 
     @property
     def has_persistent_id(self) -> bool:
         return bool(self.openalex_id or self.doi or self.arxiv_id)
+
+
+def source_record_label(key: str, line: int) -> str:
+    """'W2741809807 (line 12)': the record's own id or key and where it starts in the file."""
+    return f"{key} (line {line})"[:255] if key else f"line {line}"
 
 
 ParsedRecord = WorkRecord | AuthorRecord | InstitutionRecord | VenueRecord | TopicRecord

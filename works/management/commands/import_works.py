@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from works.models import ImportBatch
-from works.services import IMPORTERS, ImportFailed, import_batch_run
+from works.services import AUTO, IMPORTERS, ImportFailed, import_batch_run
 
 
 class Command(BaseCommand):
@@ -15,7 +15,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("path", type=Path)
-        parser.add_argument("--format", required=True, choices=sorted(IMPORTERS))
+        parser.add_argument(
+            "--format",
+            default=AUTO,
+            choices=[AUTO, *sorted(IMPORTERS)],
+            help="the file's format; 'auto' (the default) detects it from the first bytes",
+        )
         parser.add_argument(
             "--skip-bad", action="store_true", help="skip bad records, listing each one"
         )
@@ -35,4 +40,4 @@ class Command(BaseCommand):
                 ) from exc
         for error in result.skipped:
             self.stderr.write(f"{path}: skipped {error}")
-        self.stdout.write(f"{path}: {result.summary()}")
+        self.stdout.write(f"{path}: {batch.format}: {result.summary()}")

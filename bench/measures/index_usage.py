@@ -1,0 +1,92 @@
+"""Every query on the profile page's path uses an index: EXPLAIN each one on this data set.
+
+The queries are captured from in-process requests (the median author, a hub, the author
+with about 1,000 works; anonymous and logged in; and the home page search), then each is
+EXPLAINed with (FORMAT JSON). A Seq Scan on a table of more than BIG_TABLE_ROWS rows is a
+finding. The reference is zero.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import connection
+
+from bench.core import Context, Row
+from bench.measures._pages import captured, client
+
+BIG_TABLE_ROWS = 10_000
+
+
+def _big_tables() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples > %s",
+            [BIG_TABLE_ROWS],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def _nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+def seq_scans(sql: str, big: set[str]) -> tuple[list[str], list[str]]:
+    """(big tables read by Seq Scan, indexes used) in the plan of one query."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        raw = cursor.fetchone()[0]
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    scans, indexes = [], []
+    for node in _nodes(plan):
+        if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") in big:
+            scans.append(node["Relation Name"])
+        if "Index Name" in node:
+            indexes.append(node["Index Name"])
+    return scans, indexes
+
+
+class IndexUsage:
+    name = "index_usage"
+    order = 30
+
+    def __init__(self) -> None:
+        self.findings: list[str] = []
+
+    def run(self, ctx: Context) -> list[Row]:
+        big = _big_tables()
+        pages = []
+        for key in ("median", "hub", "works_1000"):
+            pages.append((key, ctx.subjects[key].get_absolute_url()))
+        pages.append(("home search", "/?q=garcia"))
+        pages.append(("home", "/"))
+        checked, findings = 0, []
+        for who in ("anonymous", "logged in"):
+            c = client(logged_in=who == "logged in")
+            for key, url in pages:
+                status, statements = captured(c, url)
+                assert status == 200, (url, status)
+                for sql in statements:
+                    if not sql.lstrip().upper().startswith("SELECT"):
+                        continue
+                    checked += 1
+                    scans, _ = seq_scans(sql, big)
+                    if scans:
+                        findings.append(f"{key} ({who}): Seq Scan on {', '.join(scans)}: {sql}")
+        self.findings = findings
+        ctx.options.setdefault("appendix", []).extend(
+            ["Seq Scans on big tables:", *findings] if findings else []
+        )
+        return [
+            Row(self.name, f"profile path + home search: {checked} SELECTs EXPLAINed",
+                len(findings), "seq scans", reference=0,
+                reference_label=f"tables > {BIG_TABLE_ROWS:,} rows", goal="0",
+                ok=not findings, ratio=None,
+                note="; ".join(sorted({f.split(":")[0] + ":" + f.split(":")[1]
+                                       for f in findings}))[:200])
+        ]  # fmt: skip
+
+
+MEASURE = IndexUsage()

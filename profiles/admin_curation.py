@@ -1,0 +1,180 @@
+"""Admin actions that curate authors: merge, move (split) and remove authorships.
+
+Each shows an intermediate page (a form, CSRF-protected, POSTed back to the changelist
+action) and calls a service in profiles.services; permissions are checked here, on the
+server, before anything is shown or done.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+
+from .models import Author
+from .services import CurationError, authors_merge, authorships_remove, authorships_split
+
+MAX_MERGE = 20
+
+
+class MergeForm(forms.Form):
+    keep = forms.ModelChoiceField(
+        queryset=Author.objects.none(), widget=forms.RadioSelect, empty_label=None
+    )
+    reason = forms.CharField(max_length=255, required=False)
+
+    def __init__(self, *args, authors, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].queryset = authors
+
+
+class MoveForm(forms.Form):
+    to_author = forms.CharField(
+        required=False,
+        label="Move to author",
+        help_text="Id or slug of an existing author; leave empty to create a new author.",
+    )
+    reason = forms.CharField(max_length=255, required=False)
+
+    def clean_to_author(self) -> Author | None:
+        value = self.cleaned_data["to_author"].strip()
+        if not value:
+            return None
+        lookup = Q(slug=value) | (Q(pk=int(value)) if value.isdigit() else Q())
+        author = Author.objects.filter(lookup).first()
+        if author is None:
+            raise forms.ValidationError("No author has this id or slug.")
+        if author.merged_into_id:
+            raise forms.ValidationError("This author was merged into another; choose that one.")
+        return author
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=255, required=False)
+
+
+def _require(request, *perms: str) -> None:
+    if not all(request.user.has_perm(p) for p in perms):
+        raise PermissionDenied
+
+
+def _page(modeladmin, request, queryset, template: str, title: str, action: str, **extra):
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "queryset": queryset,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "action_name": action,
+        **extra,
+    }
+    return TemplateResponse(request, template, context)
+
+
+@admin.action(description="Merge selected authors", permissions=["change"])
+def merge_authors(modeladmin, request, queryset):
+    _require(request, "profiles.change_author", "works.change_authorship")
+    authors = queryset.filter(merged_into__isnull=True).annotate(works=Count("authorships"))
+    if not 2 <= len(authors[: MAX_MERGE + 1]) <= MAX_MERGE:
+        modeladmin.message_user(
+            request,
+            f"Choose between 2 and {MAX_MERGE} authors that are not merged already.",
+            messages.WARNING,
+        )
+        return None
+    data = request.POST if request.POST.get("confirm") == "yes" else None
+    form = MergeForm(data, authors=authors)
+    if form.is_valid():
+        keep = form.cleaned_data["keep"]
+        others = [a for a in authors if a.pk != keep.pk]
+        try:
+            result = authors_merge(
+                keep=keep, others=others, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except CurationError as exc:
+            modeladmin.message_user(request, f"Not merged: {exc}", messages.ERROR)
+            return None
+        modeladmin.message_user(
+            request,
+            f"Merged {len(others)} author(s) into {result.author}: {result.authorships} "
+            f"authorship(s), {result.follows} follow(s), {result.claims} claim(s) moved.",
+            messages.SUCCESS,
+        )
+        return None
+    if data is None:
+        best = max(authors, key=lambda a: (a.verification_level, a.works, -a.pk))
+        form = MergeForm(initial={"keep": best.pk}, authors=authors)
+    return _page(
+        modeladmin,
+        request,
+        authors,
+        "admin/profiles/author/merge_confirmation.html",
+        "Merge authors: which one stays?",
+        "merge_authors",
+        form=form,
+    )
+
+
+@admin.action(description="Move to another/new author", permissions=["change"])
+def move_authorships(modeladmin, request, queryset):
+    _require(request, "works.change_authorship", "profiles.add_author")
+    queryset = queryset.select_related("author", "work")
+    data = request.POST if request.POST.get("confirm") == "yes" else None
+    form = MoveForm(data)
+    if form.is_valid():
+        try:
+            result = authorships_split(
+                authorships=list(queryset.order_by("work__year", "pk")),
+                to_author=form.cleaned_data["to_author"],
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except CurationError as exc:
+            modeladmin.message_user(request, f"Not moved: {exc}", messages.ERROR)
+            return None
+        made = "new author " if result.created else ""
+        modeladmin.message_user(
+            request,
+            f"Moved {result.authorships} authorship(s) to {made}{result.author}.",
+            messages.SUCCESS,
+        )
+        return None
+    return _page(
+        modeladmin,
+        request,
+        queryset,
+        "admin/works/authorship/move.html",
+        "Move authorships to another or a new author",
+        "move_authorships",
+        form=form,
+    )
+
+
+@admin.action(description="Remove authorship (never re-imported)", permissions=["delete"])
+def remove_authorships(modeladmin, request, queryset):
+    _require(request, "works.delete_authorship")
+    queryset = queryset.select_related("author", "work")
+    data = request.POST if request.POST.get("confirm") == "yes" else None
+    form = ReasonForm(data)
+    if form.is_valid():
+        try:
+            removed = authorships_remove(
+                authorships=list(queryset), user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except CurationError as exc:
+            modeladmin.message_user(request, f"Not removed: {exc}", messages.ERROR)
+            return None
+        modeladmin.message_user(request, f"Removed {removed} authorship(s).", messages.SUCCESS)
+        return None
+    return _page(
+        modeladmin,
+        request,
+        queryset,
+        "admin/works/authorship/remove.html",
+        "Remove authorships for good?",
+        "remove_authorships",
+        form=form,
+    )

@@ -1,0 +1,569 @@
+"""Claims and verification, disputes, and what an owner may change about their record.
+
+Routes to a claim (DESIGN.md, "Verification levels"):
+  1. ORCID: the user's ORCID iD from an ORCID sign-in (allauth SocialAccount, provider
+     "orcid") equals the record's ORCID → approved at once, L3. A typed iD is never evidence.
+  2. Institutional email: a verified email (allauth EmailAddress) whose domain is the
+     record's institution's homepage domain, or a subdomain of it → approved at once, L3.
+  3. Evidence (links, a note) → pending; an admin approves (L2) or rejects it with a reason
+     code, and may later raise a reviewed claim to L4. Nobody decides their own claim.
+
+Exactly one owner per record: the partial unique constraint
+profiles_claim_one_approved_per_author decides between two approvals racing each other;
+the loser gets ClaimConflict with a message to show. Every change of owner or level marks
+the author dirty for the trust engine, which recomputes after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
+
+from works.models import Authorship, Work
+
+from .models import (
+    Author,
+    Claim,
+    ClaimDispute,
+    FeaturedWork,
+    Follow,
+    VerificationLevel,
+    WorkHiddenRequest,
+)
+
+MAX_EVIDENCE_LINKS = 5
+MAX_FEATURED_WORKS = 3
+EVIDENCE_ORCID = "ORCID iD confirmed by sign-in"
+EVIDENCE_EMAIL = "Institutional email at {domain} verified"
+EVIDENCE_REVIEWED = "Evidence reviewed and approved by an admin"
+EVIDENCE_CURATED = "{evidence} · curated by an admin"
+# Mailbox providers anyone can sign up with: never an institution's domain.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "proton.me",
+        "protonmail.com",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "mail.ru",
+        "yandex.ru",
+        "gmx.de",
+        "web.de",
+    }
+)
+
+
+class ClaimError(Exception):
+    """A claim action that cannot be done: the message is shown to the user as is."""
+
+
+class ClaimConflict(ClaimError):
+    """Someone else became the record's owner first."""
+
+
+ALREADY_OWNED = "Another researcher has claimed this record. If it is yours, you can dispute it."
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def author_owner_claim(author: Author) -> Claim | None:
+    """The approved claim (with its user) that makes someone the record's owner."""
+    return (
+        Claim.objects.filter(author=author, status=Claim.Status.APPROVED)
+        .select_related("user")
+        .first()
+    )
+
+
+def user_orcid_ids(user) -> set[str]:
+    """ORCID iDs this user proved by signing in with ORCID (never typed in)."""
+    uids = SocialAccount.objects.filter(user=user, provider="orcid").values_list("uid", flat=True)
+    return {normalize_orcid(uid) for uid in uids}
+
+
+def normalize_orcid(value: str) -> str:
+    value = (value or "").strip().upper()
+    for prefix in ("HTTPS://ORCID.ORG/", "HTTP://ORCID.ORG/", "HTTPS://SANDBOX.ORCID.ORG/"):
+        value = value.removeprefix(prefix)
+    return value
+
+
+def institution_domains(author: Author) -> list[str]:
+    """Homepage domains of the record's institution and its parent ("www." dropped)."""
+    institution = author.last_known_institution
+    domains: list[str] = []
+    seen = 0
+    while institution is not None and seen < 3:
+        host = (urlsplit(institution.homepage_url).hostname or "").lower().removeprefix("www.")
+        if "." in host and host not in PUBLIC_MAIL_DOMAINS and host not in domains:
+            domains.append(host)
+        institution = institution.parent
+        seen += 1
+    return domains
+
+
+def email_domain_matches(email: str, domain: str) -> bool:
+    """cs.umich.edu matches umich.edu; umich.edu.evil.example and notumich.edu do not."""
+    email_domain = email.rpartition("@")[2].lower().rstrip(".")
+    return email_domain == domain or email_domain.endswith("." + domain)
+
+
+def matching_institutional_email(author: Author, user) -> tuple[str, str] | None:
+    """(email, domain) of one of the user's verified emails at the record's institution."""
+    domains = institution_domains(author)
+    if not domains:
+        return None
+    emails = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    for email in emails:
+        for domain in domains:
+            if email_domain_matches(email, domain):
+                return email, domain
+    return None
+
+
+def user_has_verified_email(user) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+@dataclass(frozen=True)
+class ClaimRoutes:
+    """What the claim page offers this user for this record."""
+
+    owner: Claim | None
+    own_claims: list[Claim]
+    record_orcid: str
+    user_orcids: set[str]
+    institution_domains: list[str]
+    matching_email: tuple[str, str] | None
+    has_verified_email: bool
+
+    @property
+    def orcid_matches(self) -> bool:
+        return bool(self.record_orcid) and normalize_orcid(self.record_orcid) in self.user_orcids
+
+    @property
+    def pending(self) -> Claim | None:
+        return next((c for c in self.own_claims if c.status == Claim.Status.PENDING), None)
+
+
+def claim_routes(*, author: Author, user) -> ClaimRoutes:
+    return ClaimRoutes(
+        owner=author_owner_claim(author),
+        own_claims=list(Claim.objects.filter(author=author, user=user).order_by("-created_at")),
+        record_orcid=author.orcid or "",
+        user_orcids=user_orcid_ids(user),
+        institution_domains=institution_domains(author),
+        matching_email=matching_institutional_email(author, user),
+        has_verified_email=user_has_verified_email(user),
+    )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the profile page needs to know about the person looking at it."""
+
+    user_id: int | None = None
+    is_staff: bool = False
+    owner_claim_id: int | None = None
+    owner_user_id: int | None = None
+    pending_claim_id: int | None = None
+    is_following: bool = False
+
+    @property
+    def is_owner(self) -> bool:
+        return self.owner_user_id is not None and self.owner_user_id == self.user_id
+
+    @property
+    def sees_hidden(self) -> bool:
+        return self.is_owner or self.is_staff
+
+
+def author_viewer(author: Author, user) -> Viewer:
+    """No query for anonymous visitors; one for a logged-in user: the owner's claim, the
+    user's pending claim and whether they follow the author, as subqueries of one row."""
+    if not user.is_authenticated:
+        return Viewer()
+    approved = Claim.objects.filter(author=OuterRef("pk"), status=Claim.Status.APPROVED)
+    row = (
+        Author.objects.filter(pk=author.pk)
+        .values(
+            owner_claim_id=Subquery(approved.values("pk")[:1]),
+            owner_user_id=Subquery(approved.values("user_id")[:1]),
+            pending_claim_id=Subquery(
+                Claim.objects.filter(
+                    author=OuterRef("pk"), user=user, status=Claim.Status.PENDING
+                ).values("pk")[:1]
+            ),
+            is_following=Exists(Follow.objects.filter(author=OuterRef("pk"), user=user)),
+        )
+        .get()
+    )
+    return Viewer(user_id=user.pk, is_staff=user.is_staff, **row)
+
+
+# --- writes: claiming --------------------------------------------------------------------
+
+
+def _trust_recompute_on_commit(author_ids) -> None:
+    """Level or followers moved: the trust engine recomputes these authors after commit
+    (and their graph slices get a new data version)."""
+    from graph.services import graph_data_changed_on_commit
+
+    from .services import authors_mark_dirty
+    from .tasks import trust_dirty_kick
+
+    authors_mark_dirty(author_ids=author_ids)
+    transaction.on_commit(trust_dirty_kick)
+    graph_data_changed_on_commit(author_ids)
+
+
+def _check_not_owned(author: Author, user, *, exclude_pk: int | None = None) -> None:
+    owner = Claim.objects.filter(author=author, status=Claim.Status.APPROVED)
+    if exclude_pk:
+        owner = owner.exclude(pk=exclude_pk)
+    owner_user_id = owner.values_list("user_id", flat=True).first()
+    if owner_user_id is None:
+        return
+    if owner_user_id == user.pk:
+        raise ClaimError("You already own this record.")
+    raise ClaimConflict(ALREADY_OWNED)
+
+
+def _approve(
+    claim: Claim, *, level: int, summary: str, reason_code: str, decided_by=None, note=""
+) -> Claim:
+    """Makes the claim the record's one approved claim and gives the record its level.
+
+    The caller's transaction holds; the savepoint lets a lost race (IntegrityError on the
+    one-owner constraint) turn into ClaimConflict without breaking that transaction.
+    """
+    author = Author.objects.only("verification_level", "verification_evidence").get(
+        pk=claim.author_id
+    )
+    now = timezone.now()
+    claim.status = Claim.Status.APPROVED
+    claim.level = level
+    claim.evidence_summary = summary[:255]
+    claim.reason_code = reason_code
+    claim.decision_reason = note[:255]
+    claim.decided_by = decided_by
+    claim.decided_at = now
+    claim.previous_level = author.verification_level
+    claim.previous_evidence = author.verification_evidence
+    try:
+        with transaction.atomic():
+            claim.save()
+    except IntegrityError as error:
+        raise ClaimConflict(ALREADY_OWNED) from error
+    Author.objects.filter(pk=claim.author_id).update(
+        verification_level=level, verification_evidence=summary[:255], updated_at=now
+    )
+    _trust_recompute_on_commit([claim.author_id])
+    return claim
+
+
+@transaction.atomic
+def claim_by_orcid(*, author: Author, user) -> Claim:
+    """Route 1. Only an ORCID iD proved by signing in counts; request data is never read."""
+    if not author.orcid:
+        raise ClaimError("This record has no ORCID iD to compare with.")
+    if normalize_orcid(author.orcid) not in user_orcid_ids(user):
+        raise ClaimError(
+            "The ORCID iD you signed in with is not this record's. Use another route instead."
+        )
+    _check_not_owned(author, user)
+    claim = Claim(author=author, user=user, route=Claim.Route.ORCID)
+    return _approve(
+        claim,
+        level=VerificationLevel.L3,
+        summary=EVIDENCE_ORCID,
+        reason_code=Claim.Reason.ORCID_MATCH,
+    )
+
+
+@transaction.atomic
+def claim_by_email(*, author: Author, user) -> Claim:
+    """Route 2: one of the user's verified emails is at the record's institution."""
+    match = matching_institutional_email(author, user)
+    if match is None:
+        raise ClaimError(
+            "None of your verified emails is at this record's institution. "
+            "Add and verify one under Account, or use another route."
+        )
+    _check_not_owned(author, user)
+    email, domain = match
+    claim = Claim(
+        author=author, user=user, route=Claim.Route.EMAIL, evidence_links=f"mailto:{email}"
+    )
+    return _approve(
+        claim,
+        level=VerificationLevel.L3,
+        summary=EVIDENCE_EMAIL.format(domain=domain),
+        reason_code=Claim.Reason.EMAIL_DOMAIN,
+    )
+
+
+@transaction.atomic
+def claim_with_evidence(*, author: Author, user, links: list[str], note: str) -> Claim:
+    """Route 3: a pending claim for an admin to review. A second submit changes nothing."""
+    if not user_has_verified_email(user):
+        raise ClaimError("Verify your email address before you claim a record.")
+    _check_not_owned(author, user)
+    existing = Claim.objects.filter(author=author, user=user, status=Claim.Status.PENDING).first()
+    if existing:
+        return existing
+    claim = Claim(
+        author=author,
+        user=user,
+        route=Claim.Route.EVIDENCE,
+        evidence=note.strip(),
+        evidence_links="\n".join(links[:MAX_EVIDENCE_LINKS]),
+    )
+    try:
+        with transaction.atomic():
+            claim.save()
+    except IntegrityError:  # the same claim, submitted twice at once
+        return Claim.objects.get(author=author, user=user, status=Claim.Status.PENDING)
+    return claim
+
+
+def _require_reviewer(claim_user_id: int, admin) -> None:
+    if not (admin.is_active and admin.is_staff):
+        raise ClaimError("Only an admin decides claims.")
+    if claim_user_id == admin.pk:
+        raise ClaimError("Nobody decides their own claim: another admin has to.")
+
+
+@transaction.atomic
+def claim_decide(*, claim_id: int, admin, approve: bool, reason_code: str, note: str = "") -> Claim:
+    """An admin approves (L2) or rejects a pending claim, with a reason code."""
+    claim = Claim.objects.select_for_update().get(pk=claim_id)
+    _require_reviewer(claim.user_id, admin)
+    if claim.status != Claim.Status.PENDING:
+        raise ClaimError(f"This claim was already decided ({claim.get_status_display()}).")
+    if reason_code not in Claim.Reason.values:
+        raise ClaimError("Choose a reason code.")
+    if approve:
+        _check_not_owned(claim.author, claim.user)
+        return _approve(
+            claim,
+            level=VerificationLevel.L2,
+            summary=EVIDENCE_REVIEWED,
+            reason_code=reason_code,
+            decided_by=admin,
+            note=note,
+        )
+    claim.status = Claim.Status.REJECTED
+    claim.reason_code = reason_code
+    claim.decision_reason = note[:255]
+    claim.decided_by = admin
+    claim.decided_at = timezone.now()
+    claim.save()
+    return claim
+
+
+@transaction.atomic
+def claim_raise_to_l4(*, claim_id: int, admin, note: str) -> Claim:
+    """An admin's documented review of an approved claim: the record becomes L4."""
+    claim = Claim.objects.select_for_update().get(pk=claim_id)
+    _require_reviewer(claim.user_id, admin)
+    if claim.status != Claim.Status.APPROVED:
+        raise ClaimError("Only an approved claim can be raised to L4.")
+    if claim.level == VerificationLevel.L4:
+        raise ClaimError("This claim is already at L4.")
+    if not note.strip():
+        raise ClaimError("Document the review in the note.")
+    claim.level = VerificationLevel.L4
+    claim.evidence_summary = EVIDENCE_CURATED.format(evidence=claim.evidence_summary)[:255]
+    claim.reason_code = Claim.Reason.CURATED
+    claim.decision_reason = note[:255]
+    claim.decided_by = admin
+    claim.decided_at = timezone.now()
+    claim.save()
+    Author.objects.filter(pk=claim.author_id).update(
+        verification_level=VerificationLevel.L4,
+        verification_evidence=claim.evidence_summary,
+        updated_at=claim.decided_at,
+    )
+    _trust_recompute_on_commit([claim.author_id])
+    return claim
+
+
+def _end_ownership(claim: Claim, *, status: str) -> None:
+    """The record goes back to the level and evidence it had before the claim."""
+    now = timezone.now()
+    claim.status = status
+    claim.decided_at = now
+    claim.save()
+    level = claim.previous_level if claim.previous_level is not None else VerificationLevel.L1
+    Author.objects.filter(pk=claim.author_id).update(
+        verification_level=min(level, VerificationLevel.L1),
+        verification_evidence=claim.previous_evidence if level <= VerificationLevel.L1 else "",
+        updated_at=now,
+    )
+    FeaturedWork.objects.filter(author_id=claim.author_id).delete()
+    _trust_recompute_on_commit([claim.author_id])
+
+
+@transaction.atomic
+def claim_release(*, claim_id: int, user) -> Claim:
+    """The owner gives the record up; it is unclaimed again (L1, or L0 if it was)."""
+    claim = Claim.objects.select_for_update().get(pk=claim_id, user=user)
+    if claim.status != Claim.Status.APPROVED:
+        raise ClaimError("Only a record you own can be released.")
+    _end_ownership(claim, status=Claim.Status.RELEASED)
+    return claim
+
+
+@transaction.atomic
+def claim_dispute(*, claim: Claim, user, note: str) -> ClaimDispute:
+    """Another user says an approved claim is wrong; an admin reviews it."""
+    if claim.user_id == user.pk:
+        raise ClaimError("You cannot dispute your own claim.")
+    if claim.status != Claim.Status.APPROVED:
+        raise ClaimError("Only an approved claim can be disputed.")
+    if not user_has_verified_email(user):
+        raise ClaimError("Verify your email address before you dispute a claim.")
+    existing = ClaimDispute.objects.filter(
+        claim=claim, user=user, status=ClaimDispute.Status.OPEN
+    ).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return ClaimDispute.objects.create(claim=claim, user=user, note=note.strip())
+    except IntegrityError:
+        return ClaimDispute.objects.get(claim=claim, user=user, status=ClaimDispute.Status.OPEN)
+
+
+@transaction.atomic
+def dispute_decide(*, dispute_id: int, admin, uphold: bool, note: str = "") -> ClaimDispute:
+    """Upheld: the claim is revoked and the record unclaimed. Dismissed: nothing changes."""
+    dispute = ClaimDispute.objects.select_for_update().select_related("claim").get(pk=dispute_id)
+    if not (admin.is_active and admin.is_staff):
+        raise ClaimError("Only an admin decides disputes.")
+    if admin.pk in (dispute.user_id, dispute.claim.user_id):
+        raise ClaimError("Nobody decides a dispute they are part of: another admin has to.")
+    if dispute.status != ClaimDispute.Status.OPEN:
+        raise ClaimError("This dispute was already decided.")
+    dispute.status = ClaimDispute.Status.UPHELD if uphold else ClaimDispute.Status.DISMISSED
+    dispute.decision_reason = note[:255]
+    dispute.decided_by = admin
+    dispute.decided_at = timezone.now()
+    dispute.save()
+    if uphold:
+        claim = Claim.objects.select_for_update().get(pk=dispute.claim_id)
+        if claim.status == Claim.Status.APPROVED:
+            claim.reason_code = Claim.Reason.DISPUTE_UPHELD
+            claim.decision_reason = note[:255]
+            claim.decided_by = admin
+            _end_ownership(claim, status=Claim.Status.REVOKED)
+    return dispute
+
+
+# --- writes: what the owner may change ---------------------------------------------------
+
+
+def _require_owner(author: Author, user) -> Claim:
+    claim = Claim.objects.filter(author=author, user=user, status=Claim.Status.APPROVED).first()
+    if claim is None:
+        raise ClaimError("Only the record's owner can do this.")
+    return claim
+
+
+@transaction.atomic
+def author_owner_update(
+    *, author: Author, user, bio: str, open_to_collaborate: bool, featured_work_ids: list[int]
+) -> None:
+    """Bio, open to collaborate and featured works: nothing else is the owner's to edit."""
+    _require_owner(author, user)
+    Author.objects.filter(pk=author.pk).update(
+        bio=bio.strip(), open_to_collaborate=open_to_collaborate, updated_at=timezone.now()
+    )
+    ids = list(dict.fromkeys(featured_work_ids))[:MAX_FEATURED_WORKS]
+    valid = set(
+        Work.objects.filter(pk__in=ids, authorships__author=author).values_list("pk", flat=True)
+    )
+    FeaturedWork.objects.filter(author=author).delete()
+    FeaturedWork.objects.bulk_create(
+        FeaturedWork(author=author, work_id=pk, position=i)
+        for i, pk in enumerate(pk for pk in ids if pk in valid)
+    )
+
+
+@transaction.atomic
+def author_visibility_set(*, author: Author, user, hidden: bool) -> None:
+    """Consent: the owner takes the profile off public pages and lists, or back."""
+    from graph.services import graph_neighbours_changed_on_commit
+
+    _require_owner(author, user)
+    Author.objects.filter(pk=author.pk).update(hidden=hidden, updated_at=timezone.now())
+    # The author is a node in co-authors' graph slices: those are redrawn without it.
+    graph_neighbours_changed_on_commit(author.pk)
+
+
+@transaction.atomic
+def work_not_mine(*, author: Author, user, work: Work, note: str) -> WorkHiddenRequest:
+    """Hides the work from the owner's profile until an admin reviews the request."""
+    _require_owner(author, user)
+    authorship = Authorship.objects.filter(work=work, author=author).first()
+    if authorship is None:
+        raise ClaimError("This work is not on your record.")
+    existing = WorkHiddenRequest.objects.filter(
+        author=author, work=work, status=WorkHiddenRequest.Status.PENDING
+    ).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return WorkHiddenRequest.objects.create(
+                author=author, work=work, authorship=authorship, requested_by=user, note=note
+            )
+    except IntegrityError:
+        return WorkHiddenRequest.objects.get(
+            author=author, work=work, status=WorkHiddenRequest.Status.PENDING
+        )
+
+
+@transaction.atomic
+def work_hidden_request_decide(
+    *, request_id: int, admin, approve: bool, note: str = ""
+) -> WorkHiddenRequest:
+    """Approved: the authorship is split off the record (a new L1 author gets it, sticky
+    across re-imports, audit-logged). Rejected: the work shows on the profile again."""
+    from .services import authorships_split
+
+    request = WorkHiddenRequest.objects.select_for_update().get(pk=request_id)
+    _require_reviewer(request.requested_by_id, admin)
+    if request.status != WorkHiddenRequest.Status.PENDING:
+        raise ClaimError("This request was already decided.")
+    if approve:
+        authorship = request.authorship
+        if authorship is not None and authorship.author_id == request.author_id:
+            authorships_split(
+                authorships=[authorship],
+                user=admin,
+                reason=f"Not mine, owner's request {request.pk}: {note}"[:255],
+            )
+    request.status = (
+        WorkHiddenRequest.Status.APPROVED if approve else WorkHiddenRequest.Status.REJECTED
+    )
+    request.decision_reason = note[:255]
+    request.decided_by = admin
+    request.decided_at = timezone.now()
+    request.save()
+    return request

@@ -1,0 +1,49 @@
+"""Per-user rate limits for what users send each other: claims, disputes, invitations, messages.
+
+Fixed windows counted in the cache (Redis in production, shared by every web process):
+"10/h" allows 10 actions per user per clock hour. Limits come from
+settings.BZPEER_RATE_LIMITS; an action without a limit is never limited. Logins are limited
+by allauth (settings.ACCOUNT_RATE_LIMITS), the admin login included (bzpeer/urls.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class RateLimited(Exception):
+    """Too many actions of one kind: the message says what to do."""
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'10/h' -> (10, 3600); '5/300s' -> (5, 300)."""
+    amount, _, period = rate.partition("/")
+    unit = period[-1:]
+    count = int(period[:-1] or 1)
+    if unit not in PERIODS:
+        raise ValueError(f"rate {rate!r}: the period ends in one of {', '.join(PERIODS)}")
+    return int(amount), count * PERIODS[unit]
+
+
+def rate_limit_consume(*, action: str, user_id: int) -> None:
+    """Counts one action of this user; raises RateLimited past the limit."""
+    rate = settings.BZPEER_RATE_LIMITS.get(action)
+    if not rate:
+        return
+    amount, period = parse_rate(rate)
+    window = int(time.time() // period)
+    key = f"ratelimit:{action}:{user_id}:{window}"
+    # add() is atomic: only the first request of a window creates the counter.
+    cache.add(key, 0, timeout=period)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # the key expired between add() and incr()
+        cache.set(key, 1, timeout=period)
+        used = 1
+    if used > amount:
+        raise RateLimited(f"You have reached the limit of {rate} for this; try again later.")

@@ -1,0 +1,150 @@
+"""A real Celery worker process for tests that must cross the broker.
+
+`celery_worker_process` starts `celery worker` in a subprocess against pytest-django's test
+database and a Redis database of its own, and points this process's Celery app at the same
+broker with eager mode off, so `.delay()` really goes through Redis. Tests that use it need
+`@pytest.mark.django_db(transaction=True)`: the worker only sees committed rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+import redis
+
+from tests.integration.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUES = "default,imports,scores,graph"
+# Each run claims a Redis database of its own (make test uses 1, make worker 0), so two
+# suites running at once on one machine neither share a worker nor flush each other's queues.
+WORKER_REDIS_DBS = range(15, 1, -1)
+CLAIM_KEY = "bzpeer:worker-tests:owner"
+
+
+def claim_worker_redis() -> tuple[str, redis.Redis]:
+    """A Redis URL whose database this run owns until teardown flushes it, and its client."""
+    if url := os.environ.get("WORKER_TEST_REDIS_URL"):
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        return url, client
+    base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1")
+    for db in WORKER_REDIS_DBS:
+        url = urlunsplit(base._replace(path=f"/{db}"))
+        client = redis.Redis.from_url(url)
+        # The claim expires, so a crashed run's database is taken over (and cleared) later.
+        if client.set(CLAIM_KEY, os.getpid(), nx=True, ex=60 * 60):
+            for key in client.scan_iter():
+                if key != CLAIM_KEY.encode():
+                    client.delete(key)
+            return url, client
+    pytest.fail(f"Every Redis database in {list(WORKER_REDIS_DBS)} is claimed by another run.")
+
+
+def database_url(settings_dict: dict) -> str:
+    user = quote(settings_dict.get("USER") or "")
+    if password := settings_dict.get("PASSWORD"):
+        user += ":" + quote(password)
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgres://{user}@{host}:{port}/{quote(settings_dict['NAME'])}"
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def sending_to(app, broker_url: str):
+    """This process's Celery app sends to `broker_url` for real, eager mode off, meanwhile."""
+    overrides = {"broker_url": broker_url, "task_always_eager": False}
+    saved = {key: app.conf[key] for key in overrides}
+    app.close()  # drops pooled connections to the previous broker
+    app.conf.update(overrides)
+    try:
+        yield
+    finally:
+        app.close()
+        app.conf.update(saved)
+
+
+@pytest.fixture(scope="session")
+def _celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One worker for the whole session, started by the first test that asks for it."""
+    from django.db import connection
+
+    from bzpeer.celery import app
+
+    if connection.vendor != "postgresql":
+        pytest.fail(
+            "The worker tests share the test database with another process: "
+            "run them on PostgreSQL (make test sets DATABASE_URL)."
+        )
+    redis_url, broker = claim_worker_redis()
+
+    hostname = f"bzpeer-test-{os.getpid()}@{socket.gethostname()}"
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bzpeer.settings",
+        # pytest-django renamed the database when it created it: the worker must use that one.
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        # No idle connection left behind to stop pytest-django dropping the test database.
+        "DB_CONN_MAX_AGE": "0",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "bzpeer", "worker",
+        "-Q", QUEUES, "-P", "solo", "-c", "1", "-n", hostname,
+        "--without-heartbeat", "--without-gossip", "--without-mingle",
+        "--loglevel", "INFO",
+    ]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def answers_ping() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"celery worker exited with {process.returncode}")
+        return bool(app.control.ping(destination=[hostname], timeout=0.5))
+
+    try:
+        with sending_to(app, redis_url):
+            try:
+                wait_for(answers_ping, timeout=60, what=f"celery worker {hostname} to answer")
+            except AssertionError as exc:
+                replies = app.control.ping(timeout=1)
+                raise AssertionError(
+                    f"{exc} (sending to {app.conf.broker_url}, any replies: {replies}); "
+                    f"its log ends:\n{log_tail(log_path)}"
+                ) from None
+        yield process, redis_url
+    finally:
+        process.send_signal(signal.SIGTERM)  # warm shutdown: the current task finishes
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        broker.flushdb()  # also releases the claim on the database
+
+
+@pytest.fixture
+def celery_worker_process(_celery_worker):
+    """The running worker; during the test, `.delay()` here sends to it through Redis.
+
+    Other tests keep the suite's settings (eager tasks), whatever order they run in.
+    """
+    from bzpeer.celery import app
+
+    process, redis_url = _celery_worker
+    with sending_to(app, redis_url):
+        yield process

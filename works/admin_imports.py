@@ -1,0 +1,231 @@
+"""Admin for imports: upload a file as an ImportBatch, watch it run, review likely duplicates.
+
+The upload form saves the batch and queues `works.tasks.import_batch_run` once the admin's
+transaction commits; the batch page polls a small fragment view every second (htmx) while the
+batch is pending or running and stops when it is done.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import services
+from .loader import ENTITY_KINDS
+from .models import DuplicateWorkCandidate, ImportBatch
+from .tasks import import_batch_enqueue_on_commit
+
+UPLOAD_FIELDS = ["file", "format", "skip_bad"]
+ERRORS_SHOWN = 500
+
+
+class ImportUploadForm(forms.ModelForm):
+    class Meta:
+        model = ImportBatch
+        fields = UPLOAD_FIELDS
+        labels = {"skip_bad": "Skip bad records"}
+        help_texts = {
+            "skip_bad": "Import the good records and list every bad one. Off: one bad record "
+            "and nothing is imported.",
+            "format": "“Detect from the file” reads its first bytes (gzip is fine).",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].required = True
+        limit = filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
+        self.fields["file"].help_text = (
+            f"OpenAlex JSON / JSON Lines, arXiv snapshot JSON Lines, arXiv OAI-PMH XML or "
+            f"BibTeX, plain or gzipped; at most {limit}."
+        )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"The file is {filesizeformat(upload.size)}; uploads are limited to "
+                f"{filesizeformat(limit)} (setting IMPORT_MAX_UPLOAD_BYTES). Split the file, "
+                "or import it on the server with manage.py import_works.",
+                code="too_large",
+            )
+        if upload.size == 0:
+            raise ValidationError("The file is empty.", code="empty")
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload and cleaned.get("format") == ImportBatch.Format.AUTO:
+            upload.seek(0)
+            head = upload.read(services.SNIFF_BYTES)
+            upload.seek(0)
+            try:
+                services.sniff_format(head)
+            except services.FormatUnknown as exc:
+                self.add_error("format", f"Cannot tell the format: {exc}. Choose it here.")
+        return cleaned
+
+
+class ImportBatchUploadMixin:
+    """The upload (add) form, the enqueueing, and the live progress on the batch page."""
+
+    change_form_template = "admin/works/importbatch/change_form.html"
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ImportUploadForm
+            kwargs["fields"] = UPLOAD_FIELDS
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return UPLOAD_FIELDS
+        # counts and errors are shown as tables by the progress fragment
+        return [f for f in super().get_fields(request, obj) if f not in ("counts", "errors")]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        own = ["file_name", "file", "format", "skip_bad", "bytes_total"]
+        return own + [f for f in super().get_readonly_fields(request, obj) if f not in own]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+            obj.file_name = obj.file.name[:500]
+            obj.bytes_total = obj.file.size
+        super().save_model(request, obj, form, change)
+        if not change:
+            import_batch_enqueue_on_commit(obj.pk)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(request, f"Import of {obj.file_name} queued.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:works_importbatch_change", args=[obj.pk]))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {"title": "Upload import", **(extra_context or {})}
+        return super().add_view(request, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        batch = self.get_object(request, object_id)
+        if batch is not None:
+            extra_context = {**batch_progress_context(batch), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        progress = path(
+            "<int:pk>/progress/",
+            self.admin_site.admin_view(self.progress_view),
+            name="works_importbatch_progress",
+        )
+        return [progress, *super().get_urls()]
+
+    def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        context = batch_progress_context(batch)
+        return render(request, "admin/works/importbatch/_progress.html", context)
+
+
+def batch_progress_context(batch: ImportBatch) -> dict:
+    counts = batch.counts or {}
+    rows = [
+        {
+            "kind": kind,
+            "created": counts.get("created", {}).get(kind, 0),
+            "updated": counts.get("updated", {}).get(kind, 0),
+            "unchanged": counts.get("unchanged", {}).get(kind, 0),
+        }
+        for kind in ENTITY_KINDS
+    ]
+    errors = batch.errors or []
+    return {
+        "batch": batch,
+        "progress": services.import_batch_progress(batch=batch),
+        "count_rows": rows if counts else [],
+        "skipped": len(errors) if batch.status == ImportBatch.Status.SUCCEEDED else 0,
+        "errors": errors[:ERRORS_SHOWN],
+        "errors_hidden": max(0, len(errors) - ERRORS_SHOWN),
+    }
+
+
+@admin.register(DuplicateWorkCandidate)
+class DuplicateWorkCandidateAdmin(admin.ModelAdmin):
+    list_display = ["pk", "work_a_link", "work_b_link", "year", "reason", "similarity", "status"]
+    list_filter = ["status", "reason"]
+    list_select_related = ["work_a", "work_b", "decided_by"]
+    search_fields = ["work_a__title", "work_b__title"]
+    actions = ["merge_keep_older", "dismiss"]
+    readonly_fields = [
+        "work_a",
+        "work_b",
+        "reason",
+        "similarity",
+        "status",
+        "removed_work",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="Older work (kept)", ordering="work_a")
+    def work_a_link(self, obj):
+        return _work_label(obj.work_a)
+
+    @admin.display(description="Newer work", ordering="work_b")
+    def work_b_link(self, obj):
+        if obj.work_b is None:
+            return f"(merged: {obj.removed_work.get('title', '')})"
+        return _work_label(obj.work_b)
+
+    @admin.display(description="Year")
+    def year(self, obj):
+        return obj.work_a.year
+
+    @admin.action(description="Merge (keep the older)", permissions=["change"])
+    def merge_keep_older(self, request, queryset):
+        if not request.user.has_perm("works.delete_work"):
+            raise PermissionDenied
+        merged, skipped = 0, 0
+        for candidate in queryset.filter(status=DuplicateWorkCandidate.Status.OPEN):
+            try:
+                services.work_duplicates_merge(candidate=candidate, user=request.user)
+                merged += 1
+            except services.DuplicateDecided:
+                skipped += 1
+        self.message_user(request, f"Merged {merged} pair(s).", messages.SUCCESS)
+        if skipped or queryset.exclude(status=DuplicateWorkCandidate.Status.OPEN).exists():
+            self.message_user(request, "Pairs decided already were left alone.", messages.WARNING)
+
+    @admin.action(description="Dismiss (not duplicates)", permissions=["change"])
+    def dismiss(self, request, queryset):
+        dismissed = 0
+        for candidate in queryset.filter(status=DuplicateWorkCandidate.Status.OPEN):
+            try:
+                services.work_duplicates_dismiss(candidate=candidate, user=request.user)
+                dismissed += 1
+            except services.DuplicateDecided:
+                pass
+        self.message_user(request, f"Dismissed {dismissed} pair(s).", messages.SUCCESS)
+
+
+def _work_label(work):
+    ids = ", ".join(
+        f"{name} {value}"
+        for name in ("doi", "arxiv_id", "openalex_id")
+        if (value := getattr(work, name))
+    )
+    url = reverse("admin:works_work_change", args=[work.pk])
+    return format_html('<a href="{}">{}</a> {}', url, work.title, f"({ids})" if ids else "")

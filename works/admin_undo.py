@@ -1,0 +1,56 @@
+"""Admin action "Undo this batch": a confirmation page, then works.services.import_batch_undo."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.template.response import TemplateResponse
+
+from .models import BatchChange, ImportBatch
+from .services import BatchUndoRefused, import_batch_undo
+
+
+@admin.action(description="Undo this batch", permissions=["change"])
+def undo_import_batch(modeladmin, request, queryset):
+    # Undo deletes works and authors: the admin must be allowed to delete those too.
+    if not (
+        request.user.has_perm("works.delete_work")
+        and request.user.has_perm("profiles.delete_author")
+    ):
+        raise PermissionDenied
+    batches = list(queryset[:2])
+    if len(batches) != 1:
+        modeladmin.message_user(request, "Choose one batch to undo at a time.", messages.WARNING)
+        return None
+    batch = batches[0]
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            result = import_batch_undo(batch=batch, user=request.user)
+        except BatchUndoRefused as exc:
+            modeladmin.message_user(
+                request, f"Batch #{batch.pk} was not undone: {exc}", messages.ERROR
+            )
+            return None
+        modeladmin.message_user(
+            request, f"Batch #{batch.pk} undone: {result.summary()}.", messages.SUCCESS
+        )
+        return None
+    changes = (
+        BatchChange.objects.filter(batch=batch)
+        .values("model", "action")
+        .annotate(n=Count("pk"))
+        .order_by("model", "action")
+    )
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Undo import batch #{batch.pk}?",
+        "batch": batch,
+        "changes": [{**row, "action": BatchChange.Action(row["action"]).label} for row in changes],
+        "can_undo": batch.status == ImportBatch.Status.SUCCEEDED,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "action_name": "undo_import_batch",
+    }
+    return TemplateResponse(request, "admin/works/importbatch/undo_confirmation.html", context)

@@ -1,0 +1,22 @@
+from celery import shared_task
+from django.db import transaction
+
+from . import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def import_batch_run(batch_id: int) -> str:
+    """Runs an uploaded import batch; a batch another worker claimed first is left alone."""
+    batch = services.import_batch_claim(batch_id=batch_id)
+    if batch is None:
+        return "not pending"
+    try:
+        services.import_batch_run(batch=batch)
+    except services.ImportFailed:
+        return "failed"  # the batch row holds the errors
+    return "succeeded"
+
+
+def import_batch_enqueue_on_commit(batch_id: int) -> None:
+    """Queues the batch once the transaction that saved it commits (the worker must see it)."""
+    transaction.on_commit(lambda: import_batch_run.delay(batch_id))
