@@ -140,10 +140,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 25},
     },
 }
-# Follow digests (opt-in), on the default queue: profiles.digests.
+# Follow digests (opt-in), on the default queue: profiles.digests. A user gets at most one
+# digest per period.
+FOLLOW_DIGEST_EVERY_SECONDS = float(os.environ.get("FOLLOW_DIGEST_EVERY_SECONDS", "86400"))
 CELERY_BEAT_SCHEDULE["follow-digests"] = {
     "task": "profiles.accounts_tasks.follow_digests_send",
-    "schedule": float(os.environ.get("FOLLOW_DIGEST_EVERY_SECONDS", str(24 * 3600))),
+    "schedule": min(FOLLOW_DIGEST_EVERY_SECONDS, 3600.0),
 }
 CELERY_IMPORTS = ["profiles.accounts_tasks"]
 CELERY_TIMEZONE = "UTC"

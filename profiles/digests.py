@@ -25,9 +25,11 @@ NEW_WORKS_LIMIT = 50
 DIGEST_CHUNK = 200
 
 
-def user_profile(user) -> UserProfile:
-    profile, _ = UserProfile.objects.get_or_create(user=user)
-    return profile
+def follow_digest_enabled(user) -> bool:
+    """A read: a user who never changed the setting has no row yet (and gets none here)."""
+    return bool(
+        UserProfile.objects.filter(user=user).values_list("follow_digest", flat=True).first()
+    )
 
 
 def followed_authors(user, *, limit: int = FOLLOWING_AUTHORS_LIMIT) -> QuerySet[Author]:
@@ -62,10 +64,9 @@ def following_since() -> datetime:
 
 @transaction.atomic
 def follow_digest_set(*, user, enabled: bool) -> UserProfile:
-    profile = user_profile(user)
-    if profile.follow_digest != enabled:
-        profile.follow_digest = enabled
-        profile.save(update_fields=["follow_digest"])
+    profile, _ = UserProfile.objects.update_or_create(
+        user=user, defaults={"follow_digest": enabled}
+    )
     return profile
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, QuerySet
 
 from works.models import Topic, Work
 
@@ -104,9 +104,7 @@ def author_works_page(author: Author, number: int, *, per_page: int | None = Non
                 author=author, status=WorkHiddenRequest.Status.PENDING
             ).values("work")
         )
-        .for_listing()
-        # Works without a year go last: PostgreSQL sorts NULL first in a DESC order.
-        .order_by(F("year").desc(nulls_last=True), "title", "pk")[offset : offset + per_page + 1]
+        .for_listing()[offset : offset + per_page + 1]
     )
     works = list(works)
     return WorksPage(number=number, object_list=works[:per_page], has_next=len(works) > per_page)

@@ -155,9 +155,10 @@ def trust_scores_recompute(*, author_ids: Sequence[int]) -> int:
 
     Eight statements per chunk at most, whatever its size: SET LOCAL work_mem (PostgreSQL),
     lock the authors (with their latest snapshot's level), four fact counts, one UPDATE of
-    the rows that changed, one INSERT of the snapshots (per 1,000). The authors are locked first, in id order, so two runs over the same
-    chunk (a retry, a redelivered task, the beat task and an explicit recompute) serialise:
-    the second sees the first's values, finds nothing changed and writes nothing.
+    the rows that changed, one INSERT of the snapshots (per 1,000). The authors are locked
+    first, in id order, so two runs over the same chunk (a retry, a redelivered task, the
+    beat task and an explicit recompute) serialise: the second sees the first's values,
+    finds nothing changed and writes nothing.
     trust_computed_at is when the stored values last changed.
     """
     ids = sorted(set(author_ids))

@@ -36,8 +36,9 @@ EDIT_WORKS_LIMIT = 100
 
 
 def _get_listed_author(slug: str) -> Author:
-    """A public (not merged) author; merged slugs 404 here, the profile page redirects."""
-    return get_object_or_404(Author.objects.public().for_profile(), slug=slug)
+    """A listed author: merged slugs (the profile page redirects them) and profiles hidden at
+    the owner's request are a 404 here."""
+    return get_object_or_404(Author.objects.listed().for_profile(), slug=slug)
 
 
 def _get_owned_author(slug: str, user) -> Author:
@@ -315,12 +316,13 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def following(request: HttpRequest) -> HttpResponse:
     since = digests.following_since()
-    profile = digests.user_profile(request.user)
     context = {
         "authors": list(digests.followed_authors(request.user)),
         "works": digests.following_new_works(request.user, since=since),
         "since": since,
-        "digest_form": DigestForm(initial={"follow_digest": profile.follow_digest}),
+        "digest_form": DigestForm(
+            initial={"follow_digest": digests.follow_digest_enabled(request.user)}
+        ),
     }
     return render(request, "profiles/following.html", context)
 

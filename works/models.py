@@ -59,7 +59,8 @@ class WorkQuerySet(models.QuerySet):
                     queryset=Authorship.objects.select_related("author").order_by("position"),
                 )
             )
-            .order_by("-year", "title", "pk")
+            # a work without a year goes last on every database, not first as on PostgreSQL
+            .order_by(models.F("year").desc(nulls_last=True), "title", "pk")
         )
 
 

@@ -28,7 +28,7 @@ import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, models, transaction
 from django.utils.text import slugify
@@ -329,6 +329,8 @@ class ScaleDataGenerator:
         home = [institutions[_pick(rng, inst_cum)] for _ in range(n)]
 
         self._names = names = [f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}" for _ in range(n)]
+        # Profiles updated over three years, as imports and curation would leave them.
+        updated = [self.now - timedelta(seconds=rng.randrange(3 * 365 * 86400)) for _ in range(n)]
 
         def rows():
             for i, name in enumerate(names):
@@ -342,8 +344,8 @@ class ScaleDataGenerator:
                     home[i],
                     1,  # L1: imported from an open source
                     SOURCE,
-                    self.now,
-                    self.now,
+                    updated[i],
+                    updated[i],
                 )
 
         self.counts.authors = _Copier(

@@ -62,17 +62,26 @@ def log_tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def forget_broker_connections(app) -> None:
+    """Drops the connection and producer pools Celery built on first use, so that a changed
+    broker_url takes effect. Celery does the same after a fork; Celery.close() forgets only
+    the first, and the producers would go on sending to the previous broker.
+    """
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @contextlib.contextmanager
 def sending_to(app, broker_url: str):
     """This process's Celery app sends to `broker_url` for real, eager mode off, meanwhile."""
     overrides = {"broker_url": broker_url, "task_always_eager": False}
     saved = {key: app.conf[key] for key in overrides}
-    app.close()  # drops pooled connections to the previous broker
+    forget_broker_connections(app)
     app.conf.update(overrides)
     try:
         yield
     finally:
-        app.close()
+        forget_broker_connections(app)
         app.conf.update(saved)
 
 
@@ -148,3 +157,75 @@ def celery_worker_process(_celery_worker):
     process, redis_url = _celery_worker
     with sending_to(app, redis_url):
         yield process
+
+
+# --- workers a test may kill: tests/integration/test_worker_kill.py ----------------------
+
+
+@pytest.fixture
+def celery_worker_factory(django_db_setup, tmp_path):
+    """Starts real `celery worker` processes (solo pool) that the test may SIGKILL.
+
+    `start(**env)` returns the Popen of a worker that answers pings, with `env` added to
+    its environment; every worker still running at teardown is stopped. A Redis database
+    of its own (so the session worker above never takes these tasks); `start.redis` is a
+    client of it. During the test, `.delay()` here sends to it.
+    """
+    from django.db import connection
+
+    from bzpeer.celery import app
+
+    if connection.vendor != "postgresql":
+        pytest.fail("The worker tests share the test database with another process: PostgreSQL.")
+    redis_url, broker = claim_worker_redis()
+    started: list[subprocess.Popen] = []
+
+    def start(**extra_env: str) -> subprocess.Popen:
+        n = len(started) + 1
+        hostname = f"bzpeer-kill-{os.getpid()}-{n}@{socket.gethostname()}"
+        log_path = tmp_path / f"worker-{n}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bzpeer.settings",
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "REDIS_URL": redis_url,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "DB_CONN_MAX_AGE": "0",
+            **extra_env,
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "bzpeer", "worker",
+            "-Q", QUEUES, "-P", "solo", "-c", "1", "-n", hostname,
+            "--without-heartbeat", "--without-gossip", "--without-mingle",
+            "--loglevel", "INFO",
+        ]  # fmt: skip
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        started.append(process)
+
+        def answers_ping() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"celery worker exited with {process.returncode}:\n{log_tail(log_path)}"
+                )
+            return bool(app.control.ping(destination=[hostname], timeout=0.5))
+
+        wait_for(answers_ping, timeout=60, what=f"celery worker {hostname} to answer a ping")
+        return process
+
+    start.redis = broker
+    try:
+        with sending_to(app, redis_url):
+            yield start
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        broker.flushdb()  # also releases the claim on the database

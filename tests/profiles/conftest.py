@@ -185,7 +185,9 @@ def orcid_sign_in():
         query = {"process": process}
         if next_url:
             query["next"] = next_url
-        start = client.post("/accounts/orcid/login/?" + "&".join(f"{k}={v}" for k, v in query.items()))
+        start = client.post(
+            "/accounts/orcid/login/?" + "&".join(f"{k}={v}" for k, v in query.items())
+        )
         assert start.status_code == 302, start.content
         authorize = urlsplit(start["Location"])
         assert authorize.hostname.endswith("orcid.org")

@@ -101,7 +101,12 @@ def test_claim_page_offers_the_routes_that_fit(make_author, make_account, logged
 
 
 def test_orcid_route_connects_orcid_then_claims_at_once_as_l3(
-    make_author, make_account, logged_in, orcid_server, orcid_sign_in, django_capture_on_commit_callbacks
+    make_author,
+    make_account,
+    logged_in,
+    orcid_server,
+    orcid_sign_in,
+    django_capture_on_commit_callbacks,
 ):
     author = make_author("Ada Lovelace", orcid=ORCID_ID)
     user = make_account()
@@ -307,7 +312,9 @@ def test_admin_raises_a_reviewed_claim_to_l4(evidence_claim, admin_user, logged_
     claim.refresh_from_db()
     assert (claim.level, claim.reason_code) == (4, "curated")
     text = _text(Client(), claim.author.get_absolute_url())
-    assert "Verification L4 · Evidence reviewed and approved by an admin · curated by an admin" in text
+    assert (
+        "Verification L4 · Evidence reviewed and approved by an admin · curated by an admin" in text
+    )
 
 
 def test_pending_claim_cannot_be_raised_to_l4(evidence_claim, admin_user):
@@ -436,8 +443,7 @@ def test_claims_are_rate_limited_per_user(make_author, make_account, logged_in, 
     authors = [make_author() for _ in range(3)]
 
     responses = [
-        client.post(_claim_url(author), {"route": "evidence", "note": "mine"})
-        for author in authors
+        client.post(_claim_url(author), {"route": "evidence", "note": "mine"}) for author in authors
     ]
 
     assert [r.status_code for r in responses] == [302, 302, 400]

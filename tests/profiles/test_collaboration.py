@@ -79,9 +79,7 @@ def test_invitation_accepted_opens_a_private_conversation(
     assert "Shall we write one?" in inbox
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = owner_client.post(
-            f"/invitations/{invitation.pk}/answer/", {"action": "accept"}
-        )
+        response = owner_client.post(f"/invitations/{invitation.pk}/answer/", {"action": "accept"})
 
     conversation = Conversation.objects.get()
     assert response["Location"] == f"/conversations/{conversation.pk}/"

@@ -170,9 +170,7 @@ def test_digest_covers_only_works_since_the_last_one(followed, make_work):
     )
     ada = followed.follows.get(author__display_name="Ada").author
     make_work(authors=[ada], title="Brand new")
-    Work.objects.exclude(title="Brand new").update(
-        created_at=timezone.now() - timedelta(days=3)
-    )
+    Work.objects.exclude(title="Brand new").update(created_at=timezone.now() - timedelta(days=3))
 
     assert digests.follow_digest_send(user_id=followed.pk)
     assert "Brand new" in mail.outbox[-1].body

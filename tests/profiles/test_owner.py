@@ -50,7 +50,10 @@ def test_owner_edits_bio_collaboration_and_featured_works(record, owner, logged_
     author.refresh_from_db()
     assert author.bio == "I write compilers."
     assert author.open_to_collaborate is False  # an unticked checkbox
-    assert list(FeaturedWork.objects.values_list("work_id", flat=True)) == [works[2].pk, works[0].pk]
+    assert list(FeaturedWork.objects.values_list("work_id", flat=True)) == [
+        works[2].pk,
+        works[0].pk,
+    ]
     text = visible_text(Client().get(author.get_absolute_url()).content)
     assert "I write compilers." in text
     assert "Featured work Compilers, part 2 (2020) Compilers, part 0 (2020)" in text
@@ -106,9 +109,7 @@ def test_only_the_owner_edits(record, make_account, logged_in):
     assert author.bio == "Old bio"
 
 
-def test_not_mine_hides_the_work_until_an_admin_splits_it(
-    record, owner, logged_in, make_account
-):
+def test_not_mine_hides_the_work_until_an_admin_splits_it(record, owner, logged_in, make_account):
     author, works = record
     client = logged_in(owner)
     url = f"/researchers/{author.slug}/works/{works[1].pk}/not-mine/"
@@ -170,3 +171,12 @@ def test_hidden_profile_is_gone_from_public_pages_but_not_for_its_owner(
     client.post(f"/researchers/{author.slug}/visibility/", {"hidden": "0"})
 
     assert Client().get(author.get_absolute_url()).status_code == 200
+
+
+def test_hidden_profile_cannot_be_claimed_or_invited(record, make_account, logged_in):
+    author, _ = record
+    type(author).objects.filter(pk=author.pk).update(hidden=True)
+    client = logged_in(make_account())
+
+    assert client.get(f"/researchers/{author.slug}/claim/").status_code == 404
+    assert client.post(f"/researchers/{author.slug}/invite/", {"subject": "s"}).status_code == 404
