@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -14,16 +15,56 @@ from profiles.names import normalize_name
 from profiles.selectors import author_kept, authors_matching
 
 from . import services
+from .forms import ExploreFilterForm
 
 EXPLORE_PICK_RESULTS = 20
+# A large slice being built by a worker: the section polls after these many seconds, then
+# stops and offers a button (about a minute in all).
+PENDING_DELAYS = (2, 3, 5, 8, 13, 21)
+# The cache (Redis) did not answer: a few slow retries, never a tight loop.
+UNAVAILABLE_DELAY = 30
+UNAVAILABLE_ATTEMPTS = 3
+MAX_ATTEMPT = 50
+NODE_ID = re.compile(r"^[awti]\d{1,18}$")
 
 
 def _get_author(slug: str) -> Author:
-    return get_object_or_404(Author.objects.for_profile(), slug=slug)
+    author = get_object_or_404(Author.objects.for_profile(), slug=slug)
+    if author.hidden:
+        # Hidden at the owner's request: no graph around them either.
+        raise Http404("No such researcher.")
+    return author
 
 
-def _explore_url(slug: str) -> str:
-    return f"{reverse('graph:explore')}?{urlencode({'center': slug})}"
+def _attempt(request: HtmxHttpRequest) -> int:
+    try:
+        return min(max(int(request.GET.get("attempt", 0)), 0), MAX_ATTEMPT)
+    except ValueError:
+        return 0
+
+
+def _retry(state: services.SliceState, attempt: int) -> dict:
+    """What the waiting section says, and when (whether) it asks again."""
+    if state.pending:
+        delay = PENDING_DELAYS[attempt] if attempt < len(PENDING_DELAYS) else None
+        return {
+            "message": "Building this graph slice…",
+            "detail": "This researcher has a large neighbourhood; a worker is drawing it and "
+            "it will appear here as soon as it is ready.",
+            "delay": delay,
+            "gave_up": "It is taking longer than usual.",
+        }
+    delay = UNAVAILABLE_DELAY if attempt < UNAVAILABLE_ATTEMPTS else None
+    return {
+        "message": "The research graph is unavailable right now.",
+        "detail": f"This section will retry in {UNAVAILABLE_DELAY} seconds.",
+        "delay": delay,
+        "gave_up": "It is still unavailable.",
+    }
+
+
+def _with_attempt(url: str, attempt: int) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'attempt': attempt})}"
 
 
 @require_GET
@@ -35,13 +76,29 @@ def author_graph(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         kept = author_kept(author)
         return HttpResponsePermanentRedirect(reverse("graph:slice", args=[kept.slug]))
     if not request.htmx:
-        # A fragment is no page of its own; without htmx the explorer shows the same lists.
-        return redirect(_explore_url(author.slug))
-    context = {"slice": services.author_slice(author), "recenter": False}
-    return render(request, "graph/_slice.html", context)
+        # A fragment is no page of its own; without htmx the explorer shows the same slice.
+        return redirect(services.explore_url(author.slug))
+    state = services.graph_slice_get(author=author, params=services.PROFILE)
+    if state.slice is None:
+        attempt = _attempt(request)
+        url = reverse("graph:slice", args=[author.slug])
+        context = {
+            "author": author,
+            "retry": _retry(state, attempt),
+            "retry_url": _with_attempt(url, attempt + 1),
+            "restart_url": _with_attempt(url, 0),
+            "target": "#graph-slice",
+            "pending_id": "graph-slice",
+        }
+        return render(request, "graph/_pending.html", context)
+    if state.unavailable:  # built without the cache: say so
+        context = services.slice_context(state.slice, services.PROFILE, cache_down=True)
+        return render(request, "graph/_slice.html", context)
+    return HttpResponse(state.slice.html)
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def explore(request: HtmxHttpRequest) -> HttpResponse:
     center = request.GET.get("center", "").strip()
     if not center:
@@ -52,6 +109,39 @@ def explore(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "graph/explore.html", {"query": query, "matches": matches})
     author = _get_author(center)
     if author.merged_into_id:
-        return HttpResponsePermanentRedirect(_explore_url(author_kept(author).slug))
-    context = {"slice": services.author_slice(author), "recenter": True}
-    return render(request, "graph/explore.html", context)
+        query = request.GET.copy()
+        query["center"] = author_kept(author).slug
+        return HttpResponsePermanentRedirect(f"{reverse('graph:explore')}?{query.urlencode()}")
+    form = ExploreFilterForm(request.GET)
+    params = services.explorer_params(**form.filters())
+    state = services.graph_slice_get(author=author, params=params)
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    context = {
+        "author": author,
+        "form": form,
+        "partial": partial,
+        "params": params,
+        "reset_url": services.explore_url(author.slug),
+    }
+    if state.slice is None:
+        attempt = _attempt(request)
+        url = services.explore_url(author.slug, params)
+        context |= {
+            "retry": _retry(state, attempt),
+            "retry_url": _with_attempt(url, attempt + 1),
+            "restart_url": _with_attempt(url, 0),
+            "target": services.EXPLORER_TARGET,
+            "pending_id": "explorer-pending",
+        }
+    else:
+        context |= services.slice_context(state.slice, params, cache_down=state.unavailable)
+        node_id = request.GET.get("node", "")
+        selected = state.slice.by_id.get(node_id) if NODE_ID.match(node_id) else None
+        context |= {
+            "selected": selected or state.slice.center,
+            "selected_explicitly": selected is not None,
+        }
+    template = "graph/explore.html"
+    if partial:
+        template += "#explorer"
+    return render(request, template, context)
