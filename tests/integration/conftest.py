@@ -1,9 +1,10 @@
-"""A real Celery worker process for tests that must cross the broker.
+"""Real Celery worker processes for tests that must cross the broker.
 
-`celery_worker_process` starts `celery worker` in a subprocess against pytest-django's test
-database and a Redis database of its own, and points this process's Celery app at the same
-broker with eager mode off, so `.delay()` really goes through Redis. Tests that use it need
-`@pytest.mark.django_db(transaction=True)`: the worker only sees committed rows.
+`celery_worker_process`: one `celery worker` subprocess for the session, on pytest-django's
+test database and a Redis database claimed for this run; during a test that asks for it, this
+process's Celery app sends to the same broker with eager mode off, so `.delay()` really goes
+through Redis. `celery_worker_factory`: workers a test may start and kill itself. Tests need
+`@pytest.mark.django_db(transaction=True)`: a worker only sees committed rows.
 """
 
 from __future__ import annotations
@@ -85,22 +86,18 @@ def sending_to(app, broker_url: str):
         app.conf.update(saved)
 
 
-@pytest.fixture(scope="session")
-def _celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """One worker for the whole session, started by the first test that asks for it."""
+def start_worker(app, *, name: str, redis_url: str, log_path: Path, **extra_env: str):
+    """Starts `celery worker` on the test database and `redis_url`; returns its Popen once it
+    answers a ping. `app` must be sending to `redis_url` (see `sending_to`).
+    """
     from django.db import connection
-
-    from bzpeer.celery import app
 
     if connection.vendor != "postgresql":
         pytest.fail(
             "The worker tests share the test database with another process: "
             "run them on PostgreSQL (make test sets DATABASE_URL)."
         )
-    redis_url, broker = claim_worker_redis()
-
-    hostname = f"bzpeer-test-{os.getpid()}@{socket.gethostname()}"
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    hostname = f"{name}@{socket.gethostname()}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bzpeer.settings",
@@ -110,6 +107,7 @@ def _celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         "CELERY_TASK_ALWAYS_EAGER": "0",
         # No idle connection left behind to stop pytest-django dropping the test database.
         "DB_CONN_MAX_AGE": "0",
+        **extra_env,
     }
     command = [
         sys.executable, "-m", "celery", "-A", "bzpeer", "worker",
@@ -126,23 +124,42 @@ def _celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         return bool(app.control.ping(destination=[hostname], timeout=0.5))
 
     try:
-        with sending_to(app, redis_url):
-            try:
-                wait_for(answers_ping, timeout=60, what=f"celery worker {hostname} to answer")
-            except AssertionError as exc:
-                replies = app.control.ping(timeout=1)
-                raise AssertionError(
-                    f"{exc} (sending to {app.conf.broker_url}, any replies: {replies}); "
-                    f"its log ends:\n{log_tail(log_path)}"
-                ) from None
-        yield process, redis_url
-    finally:
+        wait_for(answers_ping, timeout=60, what=f"celery worker {hostname} to answer a ping")
+    except AssertionError as exc:
+        stop_worker(process)
+        raise AssertionError(f"{exc}; its log ends:\n{log_tail(log_path)}") from None
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
         process.send_signal(signal.SIGTERM)  # warm shutdown: the current task finishes
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def _celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One worker for the whole session, started by the first test that asks for it."""
+    from bzpeer.celery import app
+
+    redis_url, broker = claim_worker_redis()
+    process = None
+    try:
+        with sending_to(app, redis_url):
+            process = start_worker(
+                app,
+                name=f"bzpeer-test-{os.getpid()}",
+                redis_url=redis_url,
+                log_path=tmp_path_factory.mktemp("celery") / "worker.log",
+            )
+        yield process, redis_url
+    finally:
+        if process is not None:
+            stop_worker(process)
         broker.flushdb()  # also releases the claim on the database
 
 
@@ -171,48 +188,21 @@ def celery_worker_factory(django_db_setup, tmp_path):
     of its own (so the session worker above never takes these tasks); `start.redis` is a
     client of it. During the test, `.delay()` here sends to it.
     """
-    from django.db import connection
-
     from bzpeer.celery import app
 
-    if connection.vendor != "postgresql":
-        pytest.fail("The worker tests share the test database with another process: PostgreSQL.")
     redis_url, broker = claim_worker_redis()
     started: list[subprocess.Popen] = []
 
     def start(**extra_env: str) -> subprocess.Popen:
         n = len(started) + 1
-        hostname = f"bzpeer-kill-{os.getpid()}-{n}@{socket.gethostname()}"
-        log_path = tmp_path / f"worker-{n}.log"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bzpeer.settings",
-            "DATABASE_URL": database_url(connection.settings_dict),
-            "REDIS_URL": redis_url,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "DB_CONN_MAX_AGE": "0",
+        process = start_worker(
+            app,
+            name=f"bzpeer-kill-{os.getpid()}-{n}",
+            redis_url=redis_url,
+            log_path=tmp_path / f"worker-{n}.log",
             **extra_env,
-        }
-        command = [
-            sys.executable, "-m", "celery", "-A", "bzpeer", "worker",
-            "-Q", QUEUES, "-P", "solo", "-c", "1", "-n", hostname,
-            "--without-heartbeat", "--without-gossip", "--without-mingle",
-            "--loglevel", "INFO",
-        ]  # fmt: skip
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
+        )
         started.append(process)
-
-        def answers_ping() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"celery worker exited with {process.returncode}:\n{log_tail(log_path)}"
-                )
-            return bool(app.control.ping(destination=[hostname], timeout=0.5))
-
-        wait_for(answers_ping, timeout=60, what=f"celery worker {hostname} to answer a ping")
         return process
 
     start.redis = broker
@@ -221,11 +211,5 @@ def celery_worker_factory(django_db_setup, tmp_path):
             yield start
     finally:
         for process in started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_worker(process)
         broker.flushdb()  # also releases the claim on the database
