@@ -161,7 +161,21 @@ class Follow(models.Model):
         return f"{self.user} follows {self.author}"
 
 
-class Claim(models.Model):
+class AdminDecision(models.Model):
+    """A request an admin decides on: who decided, when and why."""
+
+    decision_reason = models.CharField("decision note", max_length=255, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Claim(AdminDecision):
     """A user's claim to be the person behind an author record (services: profiles/claims.py)."""
 
     class Status(models.TextChoices):
@@ -198,17 +212,11 @@ class Claim(models.Model):
     evidence_summary = models.CharField(max_length=255, blank=True)
     level = models.PositiveSmallIntegerField(choices=VerificationLevel, null=True, blank=True)
     reason_code = models.CharField(max_length=30, choices=Reason, blank=True)
-    decision_reason = models.CharField("decision note", max_length=255, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     # The record's level and evidence before the approval, restored on release or revocation.
     previous_level = models.PositiveSmallIntegerField(
         choices=VerificationLevel, null=True, blank=True
     )
     previous_evidence = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -306,7 +314,7 @@ class AuthorAuditLog(models.Model):
 # --- accounts, claims, owner edits, direct collaboration (profiles/claims.py, collaboration.py)
 
 
-class ClaimDispute(models.Model):
+class ClaimDispute(AdminDecision):
     """Another user says an approved claim is wrong: an admin reviews it."""
 
     class Status(models.TextChoices):
@@ -318,12 +326,6 @@ class ClaimDispute(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     note = models.TextField()
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
-    decision_reason = models.CharField("decision note", max_length=255, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -371,7 +373,7 @@ class FeaturedWork(models.Model):
         return f"{self.author_id} features {self.work_id}"
 
 
-class WorkHiddenRequest(models.Model):
+class WorkHiddenRequest(AdminDecision):
     """An owner's "not mine" on a work: hidden from the profile while an admin reviews it;
     approval splits the authorship off the record (profiles.services.authorships_split)."""
 
@@ -388,12 +390,6 @@ class WorkHiddenRequest(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     note = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    decision_reason = models.CharField("decision note", max_length=255, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
