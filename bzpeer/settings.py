@@ -279,3 +279,9 @@ FOLLOWING_NEW_WORKS_DAYS = int(os.environ.get("FOLLOWING_NEW_WORKS_DAYS", "30"))
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 << 30)))
 # The largest file the admin upload form accepts (the proxy's body limit should match).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(1 << 30)))
+# On PostgreSQL the loader writes works, authors, bylines and topics with COPY (works.pgcopy);
+# IMPORT_COPY=0 makes it use the ORM's bulk_create / bulk_update as on SQLite. Records per
+# chunk: the loader's memory and query count are per chunk.
+IMPORT_COPY = env_bool("IMPORT_COPY", True)
+IMPORT_CHUNK_SIZE = int(os.environ.get("IMPORT_CHUNK_SIZE", "1000"))
+IMPORT_COPY_CHUNK_SIZE = int(os.environ.get("IMPORT_COPY_CHUNK_SIZE", "5000"))

@@ -3,7 +3,8 @@
 The queries are captured from in-process requests (the median author, a hub, the author
 with about 1,000 works; anonymous and logged in; and the home page search), then each is
 EXPLAINed with (FORMAT JSON). A Seq Scan on a table of more than BIG_TABLE_ROWS rows is a
-finding. The reference is zero.
+finding. The reference is zero. Small dimension tables (institutions, venues, topics: tens
+of thousands of rows at 1M works) may be hashed whole for a join; that is not a finding.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db import connection
 from bench.core import Context, Row
 from bench.measures._pages import captured, client
 
-BIG_TABLE_ROWS = 10_000
+BIG_TABLE_ROWS = 50_000
 
 
 def _big_tables() -> set[str]:

@@ -3,7 +3,8 @@
 Measured: profiles.tasks.trust_recompute_all dispatching chunk tasks to a real Celery
 worker (solo pool, one process, queue "scores", Redis broker, waiting for every result).
 Reference: the same chunks through the same service (profiles.services.
-trust_scores_recompute) in this process, no broker. Before every run the authors' cached
+trust_scores_recompute) in this process, no broker. Both are warmed up on a few chunks
+first; then they alternate, repeat times each. Before every run the authors' cached
 works_count is zeroed so every row is rewritten (scores unchanged, so no snapshots): the
 cost of a recompute after a large import. Also reported: the pure formula alone over
 preloaded facts (no SQL), the ceiling.
@@ -19,6 +20,7 @@ import time
 from bench.core import ROOT, Context, Row, median, timed
 
 WORKER_TIMEOUT = 60
+WARM_UP_CHUNKS = 5
 
 
 def _worker(ctx: Context) -> subprocess.Popen:
@@ -72,6 +74,11 @@ class TrustRecompute:
 
         worker = _worker(ctx)
         try:
+            # Warm-up, not measured: the worker's first tasks pay for imports, the new
+            # database connection and cold caches (about 30 % slower).
+            for inline in (False, True):
+                reset()
+                tasks.trust_recompute_all(chunks=chunks[:WARM_UP_CHUNKS], inline=inline)
             runs = {False: [], True: []}  # inline? -> authors/s
             for i in range(ctx.repeat):
                 # alternate which goes first, so neither always meets a colder cache
