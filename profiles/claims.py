@@ -528,6 +528,8 @@ def work_not_mine(*, author: Author, user, work: Work, note: str) -> WorkHiddenR
     ).first()
     if existing:
         return existing
+    # the profile's works list changes: its cached page must not be served again
+    Author.objects.filter(pk=author.pk).update(updated_at=timezone.now())
     try:
         with transaction.atomic():
             return WorkHiddenRequest.objects.create(

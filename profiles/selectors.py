@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
-from works.models import Topic, Work
+from works.models import Authorship, Topic, Work
 
 from .models import Author, FeaturedWork, Follow, TrustSnapshot, WorkHiddenRequest
 
@@ -38,11 +38,21 @@ def author_kept(author: Author) -> Author:
     return author
 
 
+# The derived bio speaks of what the author works on now: their latest works' topics.
+BIO_RECENT_WORKS = 200
+
+
 def author_top_topics(author: Author, *, limit: int) -> QuerySet[Topic]:
-    """The author's topics with the most works first (one aggregate query)."""
-    # filter() before annotate(): the count runs over the author's works only.
+    """The topics of the author's latest works, most works first (one aggregate query over
+    at most BIO_RECENT_WORKS works, so a hub costs what anyone does)."""
+    recent = (
+        Authorship.objects.filter(author=author)
+        .order_by("-work_id")
+        .values("work_id")[:BIO_RECENT_WORKS]
+    )
+    # filter() before annotate(): the count runs over those works only.
     return (
-        Topic.objects.filter(work_topics__work__authorships__author=author)
+        Topic.objects.filter(work_topics__work__in=recent)
         .annotate(works=Count("work_topics__work", distinct=True))
         .order_by("-works", "name", "pk")[:limit]
     )
@@ -93,21 +103,27 @@ def page_number(raw: str | None) -> int:
 
 
 def author_works_page(author: Author, number: int, *, per_page: int | None = None) -> WorksPage:
-    """Newest first; two queries (works with venue, then bylines) whatever the page."""
+    """Newest first (then by title); two queries whatever the page or the author's size.
+
+    The page's work ids are chosen in a subquery from indexes alone (the author's
+    authorships, then each work's year and title key from works_work_listing_idx), so a hub
+    with thousands of works sorts small index tuples instead of whole rows; the outer query
+    reads only the page's rows. Then one query for the bylines.
+    """
     per_page = per_page or settings.WORKS_PER_PAGE
     offset = (number - 1) * per_page
-    works = (
-        Work.objects.filter(authorships__author=author)
-        # "Not mine" waiting for an admin: hidden from the owner's profile meanwhile.
-        .exclude(
-            pk__in=WorkHiddenRequest.objects.filter(
-                author=author, status=WorkHiddenRequest.Status.PENDING
-            ).values("work")
-        )
-        .for_listing()[offset : offset + per_page + 1]
+    # "Not mine" waiting for an admin: hidden from the owner's profile meanwhile.
+    pending_not_mine = WorkHiddenRequest.objects.filter(
+        author=author, status=WorkHiddenRequest.Status.PENDING
+    ).values("work")
+    page_ids = (
+        Authorship.objects.filter(author=author)
+        .exclude(work_id__in=pending_not_mine)
+        .order_by(*Work.LISTING_ORDER_VIA_AUTHORSHIP)
+        .values("work_id")[offset : offset + per_page + 1]
     )
-    works = list(works)
-    return WorksPage(number=number, object_list=works[:per_page], has_next=len(works) > per_page)
+    page = list(Work.objects.filter(pk__in=page_ids).for_listing(author_id=author.pk))
+    return WorksPage(number=number, object_list=page[:per_page], has_next=len(page) > per_page)
 
 
 def author_is_followed_by(author: Author, user: AbstractBaseUser | AnonymousUser) -> bool:

@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from bzpeer.htmx import HtmxHttpRequest
 from profiles.names import normalize_name
 
-from . import claims, follows, selectors
+from . import claims, follows, page_cache, selectors
 from .models import Author
 
 SEARCH_RESULTS_PER_PAGE = 20
@@ -50,9 +50,19 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    if page_cache.is_cacheable(request):
+        state = page_cache.AuthorState.for_slug(slug)
+        if state is not None and state.servable:
+            return page_cache.cached_page(
+                request, state, lambda: _author_page(request, _get_author(slug))
+            )
     author = _get_author(slug)
     if author.merged_into_id:
         return _redirect_to_kept(request, author)
+    return _author_page(request, author)
+
+
+def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
     viewer = claims.author_viewer(author, request.user)
     if author.hidden and not viewer.sees_hidden:
         # Consent: the owner took the profile off public pages (profiles/claims.py).

@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 
 
@@ -48,19 +48,46 @@ class Topic(models.Model):
         return self.name
 
 
+# A list shows this many names of a byline, then "and N more" (a paper can have thousands).
+BYLINE_LENGTH = 10
+
+
 class WorkQuerySet(models.QuerySet):
-    def for_listing(self) -> WorkQuerySet:
-        """Newest first, with what a work item shows, in a fixed number of queries."""
+    def for_listing(self, *, author_id: int | None = None) -> WorkQuerySet:
+        """Newest first, with what a work item shows, in a fixed number of queries.
+
+        Each work brings at most BYLINE_LENGTH names of its byline (work.byline) plus the
+        listed author's own place in it, and the byline's length (work.authors_total), so a
+        page of hub papers costs what a page of small ones does.
+        """
+        shown = Q(position__lt=BYLINE_LENGTH)
+        if author_id is not None:
+            shown |= Q(author_id=author_id)
+        byline = (
+            Authorship.objects.filter(shown)
+            .select_related("author")
+            .only(
+                "work_id",
+                "position",
+                "raw_author_name",
+                "author__slug",
+                "author__display_name",
+                "author__hidden",
+            )
+            .order_by("position")
+        )
+        authors_total = (
+            Authorship.objects.filter(work=OuterRef("pk"))
+            .order_by()
+            .values("work")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             self.select_related("venue")
-            .prefetch_related(
-                Prefetch(
-                    "authorships",
-                    queryset=Authorship.objects.select_related("author").order_by("position"),
-                )
-            )
-            # a work without a year goes last on every database, not first as on PostgreSQL
-            .order_by(models.F("year").desc(nulls_last=True), "title", "pk")
+            .annotate(authors_total=Subquery(authors_total))
+            .prefetch_related(Prefetch("authorships", queryset=byline, to_attr="byline"))
+            .order_by(*Work.LISTING_ORDER)
         )
 
 
@@ -103,8 +130,25 @@ class Work(models.Model):
 
     objects = WorkQuerySet.as_manager()
 
+    # Newest first, then alphabetically; a work without a year goes last on every database
+    # (PostgreSQL would put it first). The same order reached from an author's authorships.
+    LISTING_ORDER = (models.F("year").desc(nulls_last=True), "title_key", "pk")
+    LISTING_ORDER_VIA_AUTHORSHIP = (
+        models.F("work__year").desc(nulls_last=True),
+        "work__title_key",
+        "work_id",
+    )
+
     class Meta:
         ordering = ["-year", "title"]
+        indexes = [
+            # author_works_page: sort an author's works by (year, title key) from the index
+            # alone, without reading thousands of wide rows for a hub (PostgreSQL; SQLite
+            # builds it without the included columns)
+            models.Index(
+                fields=["id"], include=["year", "title_key"], name="works_work_listing_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

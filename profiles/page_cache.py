@@ -1,0 +1,119 @@
+"""The anonymous profile page, served from the cache.
+
+Most profile views come from visitors who are not logged in (readers following a link,
+crawlers). For them the page is the same for everyone, so its HTML is cached under a key
+that changes whenever anything shown on it does:
+
+- the author's data version (graph.services.graph_version), which imports, merges, splits,
+  undo and claims bump;
+- the author row's updated_at (owner edits, claims, hiding), trust_computed_at (a new
+  score), followers_count and verification_level;
+- the full path, so every page of works and every query string has its own entry.
+
+A merged or hidden author is checked on the row before the cache is read, so a redirect
+or a 404 never comes from a stale entry. A request that carries a session or a pending
+message is never served from here: what it shows depends on who asks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from redis.exceptions import RedisError
+
+from graph.services import graph_version, version_key
+
+from .models import Author
+
+logger = logging.getLogger(__name__)
+CACHE_ERRORS = (RedisError, OSError)
+
+
+@dataclass(frozen=True)
+class AuthorState:
+    """The few columns that decide whether a cached page is still right (one narrow query)."""
+
+    pk: int
+    merged_into_id: int | None
+    hidden: bool
+    updated_at: datetime
+    trust_computed_at: datetime | None
+    followers_count: int
+    verification_level: int
+
+    @classmethod
+    def for_slug(cls, slug: str) -> AuthorState | None:
+        row = (
+            Author.objects.filter(slug=slug)
+            .values_list(
+                "pk",
+                "merged_into_id",
+                "hidden",
+                "updated_at",
+                "trust_computed_at",
+                "followers_count",
+                "verification_level",
+            )
+            .first()
+        )
+        return cls(*row) if row else None
+
+    @property
+    def servable(self) -> bool:
+        return not self.merged_into_id and not self.hidden
+
+
+def is_cacheable(request: HttpRequest) -> bool:
+    cookies = request.COOKIES
+    return (
+        settings.PROFILE_PAGE_CACHE_SECONDS > 0
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and "messages" not in cookies
+    )
+
+
+def page_key(request: HttpRequest, state: AuthorState) -> str:
+    parts = (
+        state.updated_at.timestamp(),
+        state.trust_computed_at.timestamp() if state.trust_computed_at else 0,
+        state.followers_count,
+        state.verification_level,
+        bool(getattr(request, "htmx", False)),
+        request.get_full_path(),
+    )
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return f"profile:page:{state.pk}:{digest}"
+
+
+def cached_page(
+    request: HttpRequest, state: AuthorState, render: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """The rendered page from the cache, or render() stored there for the next visitor.
+
+    The entry holds the data version it was rendered at; the version and the entry come
+    back in one round trip, and an entry from an older version is rendered anew.
+    """
+    key = page_key(request, state)
+    try:
+        found = cache.get_many([version_key(state.pk), key])
+        version = found.get(version_key(state.pk)) or graph_version(state.pk)
+    except CACHE_ERRORS:
+        logger.warning("profile page cache unavailable; rendering author %s", state.pk)
+        return render()
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return HttpResponse(entry[1])
+    response = render()
+    if response.status_code == 200:
+        try:
+            cache.set(key, (version, response.content), settings.PROFILE_PAGE_CACHE_SECONDS)
+        except CACHE_ERRORS:
+            logger.warning("profile page cache unavailable; not stored for %s", state.pk)
+    return response
