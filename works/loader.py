@@ -2,7 +2,8 @@
 
 Each chunk of records costs a fixed number of queries whatever its size: existing rows are
 fetched with one `IN` query per entity kind, new rows are written with `bulk_create`,
-changed rows with `bulk_update`. Identity rules:
+changed rows with `bulk_update` (on PostgreSQL: COPY, see "Two write paths" below).
+Identity rules:
 
 - works match on OpenAlex id, DOI or arXiv id; a work with none of them matches a work with
   the same normalised title and year;
@@ -29,25 +30,36 @@ per chunk (`_flush_changes`):
   authorships_replaced  work pk, previous byline rows    → rows with pks and institution
                                                            links, as read for the diff
   topics_replaced       work pk, previous WorkTopic rows
-A COPY fast path must keep this contract: e.g. `INSERT … SELECT` the created pks from the
-upsert's RETURNING (xmax = 0) and the previous values of updated rows from the staging join
-into works_batchchange, in the same transaction. works.services.import_batch_undo reads it.
+works.services.import_batch_undo reads it.
+
+Two write paths, one set of decisions: everything above (matching, diffs, decisions, the
+change log) is computed here the same way on every database. On PostgreSQL (settings.
+IMPORT_COPY, on by default) the heavy writes — works, authors, authorships, their
+institution links, work topics and the change log — go through COPY (works.pgcopy): new
+rows take their pks from the table's sequence in list order and are COPY'd in, changed rows
+are COPY'd to a staging table and written with one UPDATE … FROM, missing affiliations are
+filled with one UPDATE. Elsewhere (SQLite) the ORM's bulk_create / bulk_update do it. Both
+leave identical rows, pks included (tests/works/test_copy_path.py).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Model, Q
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from profiles.models import Author, Institution, VerificationLevel
 from profiles.names import confusable_skeleton, mixes_scripts, normalize_name
 
+from . import pgcopy
 from .importers.records import (
     AuthorRecord,
     InstitutionRecord,
@@ -67,8 +79,17 @@ from .models import (
     WorkTopic,
 )
 from .text import title_key
+from .undo import rows_delete
 
 ENTITY_KINDS = ("works", "authors", "institutions", "venues", "topics")
+# Records per chunk: each chunk costs a fixed number of queries; COPY makes larger ones pay.
+CHUNK_SIZE = 1000
+COPY_CHUNK_SIZE = 5000
+
+
+def copy_path() -> bool:
+    """Whether the loader writes through COPY (PostgreSQL, unless settings.IMPORT_COPY is off)."""
+    return connection.vendor == "postgresql" and getattr(settings, "IMPORT_COPY", True)
 
 
 @dataclass
@@ -127,8 +148,10 @@ class ChunkLoader:
         self.batch = batch
         self.counts = counts
         self.now = timezone.now()
-        # BatchChange rows of the current chunk, written by _flush_changes
-        self.changes: list[BatchChange] = []
+        self.copy = copy_path()
+        # BatchChange rows of the current chunk, (model label, pk, action, previous), written
+        # by _flush_changes
+        self.changes: list[tuple[str, int, str, object]] = []
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -164,15 +187,7 @@ class ChunkLoader:
 
     def _record(self, model: type[Model], pk: int, action: str, previous=None) -> None:
         if self.batch is not None:
-            self.changes.append(
-                BatchChange(
-                    batch=self.batch,
-                    model=model._meta.label_lower,
-                    object_pk=pk,
-                    action=action,
-                    previous=previous,
-                )
-            )
+            self.changes.append((model._meta.label_lower, pk, action, previous))
 
     def _record_created(self, model: type[Model], instances) -> None:
         for instance in instances:
@@ -183,9 +198,41 @@ class ChunkLoader:
             self._record(model, pk, BatchChange.Action.UPDATED, values)
 
     def _flush_changes(self) -> None:
-        if self.changes:
-            BatchChange.objects.bulk_create(self.changes, batch_size=5000)
+        if self.changes and self.copy:
+            encode = BatchChange._meta.get_field("previous").encoder
+            pgcopy.copy_rows(
+                BatchChange._meta.db_table,
+                ["batch_id", "model", "object_pk", "action", "previous"],
+                (
+                    (self.batch.pk, label, pk, action, _json(previous, encode))
+                    for label, pk, action, previous in self.changes
+                ),
+            )
+        elif self.changes:
+            BatchChange.objects.bulk_create(
+                [
+                    BatchChange(
+                        batch=self.batch, model=label, object_pk=pk, action=action, previous=prev
+                    )
+                    for label, pk, action, prev in self.changes
+                ],
+                batch_size=5000,
+            )
         self.changes = []
+
+    # -- the two write paths (see the module docstring) -----------------------------------
+
+    def _insert(self, model: type[Model], instances: list[Model]) -> None:
+        if self.copy:
+            pgcopy.instances_insert(model, instances)
+        else:
+            model.objects.bulk_create(instances)
+
+    def _update(self, model: type[Model], instances: list[Model], fields) -> None:
+        if self.copy:
+            pgcopy.instances_update(model, instances, fields)
+        else:
+            model.objects.bulk_update(instances, fields)
 
     # -- institutions, venues, topics ------------------------------------------------------
 
@@ -421,7 +468,7 @@ class ChunkLoader:
             author.name_key = normalize_name(author.display_name)
             author.search_names = _search_names(author)
         _flag_confusable_names(to_create)
-        Author.objects.bulk_create(to_create)
+        self._insert(Author, to_create)
         self._record_created(Author, to_create)
         self.created_author_pks.update(a.pk for a in to_create)
         if updated:
@@ -438,8 +485,8 @@ class ChunkLoader:
             for author in updated.values():
                 author.updated_at = self.now
             self._record_updated(Author, previous)
-            Author.objects.bulk_update(
-                updated.values(), sorted(f.removesuffix("_id") for f in fields)
+            self._update(
+                Author, list(updated.values()), sorted(f.removesuffix("_id") for f in fields)
             )
         self.counts.created["authors"] += len(to_create)
         self.counts.updated["authors"] += len(updated)
@@ -556,7 +603,7 @@ class ChunkLoader:
             author.name_key = normalize_name(author.display_name)
             author.search_names = _search_names(author)
         _flag_confusable_names(fresh)
-        Author.objects.bulk_create(fresh)
+        self._insert(Author, fresh)
         self._record_created(Author, fresh)
         self.created_author_pks.update(a.pk for a in fresh)
         self.counts.created["authors"] += len(fresh)
@@ -634,12 +681,14 @@ class ChunkLoader:
             for key in lookups:
                 index[key] = work
             result.append(work)
-        Work.objects.bulk_create(to_create)
+        self._insert(Work, to_create)
         self._record_created(Work, to_create)
         self.created_work_pks.update(w.pk for w in to_create)
         if updated:
-            Work.objects.bulk_update(
-                updated.values(), sorted({f.removesuffix("_id") for f in fields} | {"updated_at"})
+            self._update(
+                Work,
+                list(updated.values()),
+                sorted({f.removesuffix("_id") for f in fields} | {"updated_at"}),
             )
             self._record_updated(Work, previous)
         self.counts.created["works"] += len(to_create)
@@ -662,8 +711,9 @@ class ChunkLoader:
         byline prints that name more than once, only the slot at the decided position.
         """
         slots: dict[int, dict[str, dict[int, int | None]]] = defaultdict(dict)
+        # works this chunk created have no decisions yet
         for work_id, name_key, position, author_id in AuthorshipOverride.objects.filter(
-            work_id__in=set(work_ids)
+            work_id__in=set(work_ids) - self.created_work_pks
         ).values_list("work_id", "name_key", "position", "author_id"):
             slots[work_id].setdefault(name_key, {})[position] = author_id
         decided: dict[tuple[int, int], int | None] = {}
@@ -729,15 +779,17 @@ class ChunkLoader:
             record_of[work_pk] = record
 
         # the stored bylines, whole rows: compared with the desired ones, and kept for undo
+        # (works this chunk created have none yet)
         through = Authorship.institutions.through
         links: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for link_pk, authorship_id, institution_id in through.objects.filter(
-            authorship__work_id__in=desired
-        ).values_list("pk", "authorship_id", "institution_id"):
-            links[authorship_id].append((link_pk, institution_id))
         rows: dict[int, list[dict]] = defaultdict(list)
         stored: dict[int, dict[int, tuple]] = defaultdict(dict)
-        for row in Authorship.objects.filter(work_id__in=desired).values(*_AUTHORSHIP_COLUMNS):
+        existing = [pk for pk in desired if pk not in self.created_work_pks]
+        for link_pk, authorship_id, institution_id in through.objects.filter(
+            authorship__work_id__in=existing
+        ).values_list("pk", "authorship_id", "institution_id"):
+            links[authorship_id].append((link_pk, institution_id))
+        for row in Authorship.objects.filter(work_id__in=existing).values(*_AUTHORSHIP_COLUMNS):
             row["institutions"] = sorted(links[row["id"]])
             rows[row["work_id"]].append(row)
             stored[row["work_id"]][row["position"]] = (
@@ -758,14 +810,23 @@ class ChunkLoader:
             if work_pk not in self.created_work_pks:
                 previous = sorted(rows[work_pk], key=lambda r: r["position"])
                 self._record(Work, work_pk, BatchChange.Action.AUTHORSHIPS_REPLACED, previous)
-        Authorship.objects.filter(work_id__in=stale).delete()
-        new_rows, institution_links = [], []
-        for work_pk in stale:
-            source_record = record_of[work_pk].source_record
-            for position, author_pk, raw_name, corresponding, institution_pks in desired[
-                work_pk
-            ].values():
-                row = Authorship(
+        if replaced := [pk for pk in stale if pk not in self.created_work_pks]:
+            if self.copy:
+                rows_delete(Authorship, Authorship.objects.filter(work_id__in=replaced))
+            else:
+                Authorship.objects.filter(work_id__in=replaced).delete()
+        # (work, author, position, printed name, corresponding, source record) per new row
+        new_rows = [
+            (work_pk, author_pk, position, name, corresponding, record_of[work_pk].source_record)
+            for work_pk in stale
+            for position, author_pk, name, corresponding, _ in desired[work_pk].values()
+        ]
+        institution_pks = [pks for work_pk in stale for *_, pks in desired[work_pk].values()]
+        if self.copy:
+            self._copy_bylines(new_rows, institution_pks)
+        else:
+            authorships = [
+                Authorship(
                     work_id=work_pk,
                     author_id=author_pk,
                     position=position,
@@ -775,36 +836,84 @@ class ChunkLoader:
                     import_batch=self.batch,
                     source_record=source_record,
                 )
-                new_rows.append(row)
-                institution_links.append((row, institution_pks))
-        Authorship.objects.bulk_create(new_rows)
-        through.objects.bulk_create(
-            through(authorship_id=row.pk, institution_id=pk)
-            for row, pks in institution_links
-            for pk in pks
-        )
+                for work_pk, author_pk, position, raw_name, corresponding, source_record in new_rows
+            ]
+            Authorship.objects.bulk_create(authorships)
+            through.objects.bulk_create(
+                through(authorship_id=row.pk, institution_id=pk)
+                for row, pks in zip(authorships, institution_pks, strict=True)
+                for pk in pks
+            )
         self.counts.authorships_written += len(new_rows)
-        current_authors = {row.author_id for row in new_rows if row.author_id}
+        current_authors = {row[1] for row in new_rows if row[1]}
         touched = previous_authors | current_authors
         self.counts.touched_author_ids.update(touched)
         self._fill_missing_affiliations(current_authors)
 
-    def _fill_missing_affiliations(self, author_pks: set[int]) -> None:
-        """Authors known only from works get the institution of their latest authorship."""
-        through = Authorship.institutions.through
-        rows = (
-            through.objects.filter(
-                authorship__author_id__in=author_pks,
-                authorship__author__last_known_institution__isnull=True,
-            )
-            .order_by("authorship__author_id", "-authorship__work__year", "authorship__position")
-            .values_list("authorship__author_id", "institution_id")
+    def _copy_bylines(self, new_rows: list[tuple], institution_pks: list[tuple]) -> None:
+        """The COPY path's bylines: pks from the sequence, then two COPYs."""
+        batch_pk = self.batch.pk if self.batch else None
+        pks = pgcopy.pks_take(Authorship, len(new_rows))
+        pgcopy.copy_rows(
+            Authorship._meta.db_table,
+            (
+                "id",
+                "work_id",
+                "author_id",
+                "position",
+                "raw_author_name",
+                "is_corresponding",
+                "source",
+                "import_batch_id",
+                "source_record",
+            ),
+            (
+                (pk, work_pk, author_pk, position, name, corresponding, self.source, batch_pk, rec)
+                for pk, (work_pk, author_pk, position, name, corresponding, rec) in zip(
+                    pks, new_rows, strict=True
+                )
+            ),
         )
-        latest: dict[int, int] = {}
-        for author_id, institution_id in rows:
-            latest.setdefault(author_id, institution_id)
-        authors = [Author(pk=pk, last_known_institution_id=i) for pk, i in latest.items()]
-        Author.objects.bulk_update(authors, ["last_known_institution"])
+        pgcopy.copy_rows(
+            Authorship.institutions.through._meta.db_table,
+            ("authorship_id", "institution_id"),
+            (
+                (authorship_pk, institution_pk)
+                for authorship_pk, institutions in zip(pks, institution_pks, strict=True)
+                for institution_pk in institutions
+            ),
+        )
+
+    def _fill_missing_affiliations(self, author_pks: set[int]) -> None:
+        """Authors known only from works get the institution of their latest authorship.
+
+        Latest: the newest year (works without one last), then the earliest byline position,
+        the newest work, the first link; the COPY path does the same in one UPDATE.
+        """
+        if self.copy:
+            latest = pgcopy.affiliations_fill(author_pks)
+        else:
+            through = Authorship.institutions.through
+            rows = (
+                through.objects.filter(
+                    authorship__author_id__in=author_pks,
+                    authorship__author__last_known_institution__isnull=True,
+                )
+                .order_by(
+                    "authorship__author_id",
+                    F("authorship__work__year").desc(nulls_last=True),
+                    "authorship__position",
+                    "-authorship__work_id",
+                    "pk",
+                )
+                .values_list("authorship__author_id", "institution_id")
+            )
+            found: dict[int, int] = {}
+            for author_id, institution_id in rows:
+                found.setdefault(author_id, institution_id)
+            authors = [Author(pk=pk, last_known_institution_id=i) for pk, i in found.items()]
+            Author.objects.bulk_update(authors, ["last_known_institution"])
+            latest = sorted(found)
         # the rows matched only while the column was empty: that is its previous value
         self._record_updated(
             Author,
@@ -825,8 +934,9 @@ class ChunkLoader:
         }
         stored: dict[int, dict[int, float]] = defaultdict(dict)
         rows: dict[int, list[list]] = defaultdict(list)
+        existing = [pk for pk in desired if pk not in self.created_work_pks]
         for pk, work_id, topic_id, score in WorkTopic.objects.filter(
-            work_id__in=desired
+            work_id__in=existing
         ).values_list("pk", "work_id", "topic_id", "score"):
             stored[work_id][topic_id] = round(score, 4)
             rows[work_id].append([pk, topic_id, score])
@@ -837,14 +947,19 @@ class ChunkLoader:
             if work_pk not in self.created_work_pks:
                 previous = sorted(rows[work_pk])
                 self._record(Work, work_pk, BatchChange.Action.TOPICS_REPLACED, previous)
-        WorkTopic.objects.filter(work_id__in=stale).delete()
-        WorkTopic.objects.bulk_create(
-            WorkTopic(work_id=pk, topic_id=topic_id, score=score)
-            for pk in stale
-            for topic_id, score in desired[pk].items()
-        )
+        if replaced := [pk for pk in stale if pk not in self.created_work_pks]:
+            WorkTopic.objects.filter(work_id__in=replaced).delete()
+        new_rows = ((pk, topic, score) for pk in stale for topic, score in desired[pk].items())
+        if self.copy:
+            pgcopy.copy_rows(WorkTopic._meta.db_table, ("work_id", "topic_id", "score"), new_rows)
+        else:
+            WorkTopic.objects.bulk_create(
+                WorkTopic(work_id=pk, topic_id=topic_id, score=score)
+                for pk, topic_id, score in new_rows
+            )
+        # (the bylines of works this chunk created are touched already: _replace_authorships)
         self.counts.touched_author_ids.update(
-            Authorship.objects.filter(work_id__in=stale, author__isnull=False).values_list(
+            Authorship.objects.filter(work_id__in=replaced, author__isnull=False).values_list(
                 "author_id", flat=True
             )
         )
@@ -887,6 +1002,11 @@ def _flag_confusable_names(authors: list[Author]) -> None:
 assign_slugs = ChunkLoader._assign_slugs
 
 
+def _json(value, encoder) -> str | None:
+    """A change's previous values as the JSONField would store them."""
+    return None if value is None else json.dumps(value, cls=encoder)
+
+
 def _search_names(author: Author) -> str:
     from profiles.models import search_names_for
 
@@ -899,12 +1019,21 @@ def load_records(
     source: str,
     batch: ImportBatch | None = None,
     counts: LoadCounts | None = None,
-    chunk_size: int = 1000,
+    chunk_size: int | None = None,
     owner: Author | None = None,
 ) -> LoadCounts:
-    """Loads records chunk by chunk; the caller owns the transaction."""
+    """Loads records chunk by chunk; the caller owns the transaction.
+
+    Chunks hold settings.IMPORT_COPY_CHUNK_SIZE records on the COPY path, else
+    settings.IMPORT_CHUNK_SIZE (defaults COPY_CHUNK_SIZE, CHUNK_SIZE), unless given.
+    """
     counts = counts or LoadCounts()
     loader = ChunkLoader(source=source, batch=batch, counts=counts, owner=owner)
+    if chunk_size is None:
+        if loader.copy:
+            chunk_size = getattr(settings, "IMPORT_COPY_CHUNK_SIZE", COPY_CHUNK_SIZE)
+        else:
+            chunk_size = getattr(settings, "IMPORT_CHUNK_SIZE", CHUNK_SIZE)
     iterator = iter(records)
     while chunk := list(itertools.islice(iterator, chunk_size)):
         loader.load(chunk)

@@ -397,11 +397,8 @@ def _duplicates_in_chunk(work_ids: list[int]) -> int:
     )
     if not mine:
         return 0
-    condition = Q()
-    for prefix, year in {(_title_prefix(key), year) for _, key, year in mine}:
-        condition |= Q(year=year, title_key__startswith=prefix)
     groups: dict[tuple[str, int | None], list[tuple[int, str]]] = defaultdict(list)
-    for pk, key, year in Work.objects.filter(condition).values_list("pk", "title_key", "year"):
+    for pk, key, year in _works_with_prefixes({(_title_prefix(k), y) for _, k, y in mine}):
         groups[(_title_prefix(key), year)].append((pk, key))
 
     pairs: dict[tuple[int, int], tuple[str, float]] = {}
@@ -433,6 +430,36 @@ def _duplicates_in_chunk(work_ids: list[int]) -> int:
     ]
     DuplicateWorkCandidate.objects.bulk_create(new)
     return len(new)
+
+
+def _works_with_prefixes(prefixes: set[tuple[str, int | None]]) -> Iterable[tuple]:
+    """(pk, title_key, year) of the works whose title_key starts with one of the prefixes and
+    whose year is that prefix's year.
+
+    On PostgreSQL one index range scan per prefix (title_key's varchar_pattern_ops index,
+    byte order), in one statement: the OR of one LIKE per prefix that the ORM builds costs
+    far more to plan than to run at a chunk's few hundred prefixes.
+    """
+    if connection.vendor != "postgresql":
+        condition = Q()
+        for prefix, year in prefixes:
+            condition |= Q(year=year, title_key__startswith=prefix)
+        return Work.objects.filter(condition).values_list("pk", "title_key", "year")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT w.id, w.title_key, w.year
+            FROM unnest(%s::text[], %s::integer[]) AS p (prefix, year)
+            CROSS JOIN LATERAL (
+                SELECT id, title_key, year FROM works_work
+                WHERE title_key ~>=~ p.prefix AND title_key ~<~ (p.prefix || chr(1114111))
+                  AND starts_with(title_key, p.prefix) AND year IS NOT DISTINCT FROM p.year
+                OFFSET 0  -- run per prefix, on the index: never flattened into a seq scan join
+            ) w
+            """,
+            [[prefix for prefix, _ in prefixes], [year for _, year in prefixes]],
+        )
+        return cursor.fetchall()
 
 
 def _title_ratio(a: str, b: str) -> float:

@@ -1,0 +1,515 @@
+"""Import throughput: OpenAlex JSON Lines → works_import, beside raw COPY of the same rows.
+
+The file: the 195 works of the real OpenAlex sample (works/fixtures/openalex/
+rag_works_sample.json.gz) replicated to BENCH_IMPORT_WORKS (default 100,000) works in a
+temp dir, JSON Lines, uncompressed. Copy 0 is the sample as it is; copy c gets new OpenAlex
+work ids (W9…), DOIs (suffix ".c<c>", arXiv DOIs and arXiv landing pages a new arXiv id)
+and titles prefixed "Copy <c>:" (otherwise every copy would be a likely duplicate of the
+others and the duplicate finder would dominate). Authors are reused across copies with a
+fixed scheme: copies c and c' share an author when c // AUTHOR_REUSE == c' // AUTHOR_REUSE,
+so every author has about AUTHOR_REUSE times its sample works, with the same co-authors;
+authors with an ORCID get a new valid one per group. Institutions, venues and concepts
+(→ topics) keep their ids: shared by every copy, as in real data.
+
+Measured in child processes on their own database (BENCH_IMPORT_DATABASE_URL, default
+bzpeer_importbench, created and dropped here), every run starting from an empty, migrated
+database, with an ImportBatch (so the undo log is written, as in the admin):
+- end to end: works_import(path=…, format="openalex", batch=…) — read, parse, load,
+  duplicate check, dirty marks, commit — in a fresh process per run; its peak RSS
+  (getrusage ru_maxrss) for the full file and for a quarter of it: flat means the import
+  streams;
+- database stage, in the same run: the time inside load_records minus the time spent
+  reading and parsing the records it consumed (the stages interleave chunk by chunk), plus
+  the deferred foreign key checks of what it wrote (fired right after it, not at commit);
+- database stage alone, when the budget allows: the quarter file's records parsed
+  beforehand (untimed) → load_records in one transaction, commit included;
+- reference: the work rows the import wrote (every column but the id, read back with
+  COPY TO into memory) COPY'd FROM memory into a bare table (`LIKE works_work`: no
+  indexes, no constraints but NOT NULL), logged like the real tables, commit included; an
+  UNLOGGED one as well, for information.
+BENCH_IMPORT_BUDGET (default 210 s) bounds the runs after the first of each size.
+Celery is not eager and has no broker (memory://): the trust kick is enqueued, not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench.core import ROOT, Context, Row, median
+
+SAMPLE = ROOT / "works" / "fixtures" / "openalex" / "rag_works_sample.json.gz"
+DEFAULT_WORKS = 100_000
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bzpeer_importbench"
+AUTHOR_REUSE = 4
+# Seconds this measure aims to take after generating the files: fewer runs than --repeat
+# when the runs are slow (each row says how many it took the median of).
+BUDGET = float(os.environ.get("BENCH_IMPORT_BUDGET", 210))
+OA = "https://openalex.org/"
+# new ids live far above real OpenAlex ones
+WORK_ID_BASE = 9_000_000_000_000
+AUTHOR_ID_BASE = 9_500_000_000_000
+CHILD_TIMEOUT = 900
+
+
+# --- the file ------------------------------------------------------------------------------
+
+
+def _orcid(n: int) -> str:
+    """A valid ORCID (ISO 7064 11-2 check character) numbered n, in a range no one holds."""
+    base = f"0009{n:011d}"
+    total = 0
+    for char in base:
+        total = (total + int(char)) * 2
+    check = (12 - total % 11) % 11
+    digits = base + ("X" if check == 10 else str(check))
+    return "-".join(digits[i : i + 4] for i in range(0, 16, 4))
+
+
+class _Template:
+    """One sample record as compact JSON split around the values each copy rewrites."""
+
+    def __init__(self, record: dict, index: int, author_numbers: dict[str, int]) -> None:
+        from works.importers import ids
+
+        self.index = index
+        self.title = record.get("title") or record.get("display_name") or ""
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        slots: dict[str, tuple] = {}  # exact text -> (kind, argument)
+        slots[json.dumps(f"{OA}{ids.openalex_id(record['id'])}")] = ("work", None)
+        if self.title:
+            slots[json.dumps(self.title, ensure_ascii=False)] = ("title", None)
+        doi = ids.normalize_doi(record.get("doi"))
+        arxiv = None
+        location = record.get("primary_location") or {}
+        arxiv_doi = bool(doi and doi.startswith("10.48550/arxiv."))
+        for candidate in (doi, location.get("landing_page_url")):
+            if candidate and (arxiv_doi or "arxiv.org/" in candidate):
+                arxiv = arxiv or ids.arxiv_id_from(candidate)
+        if arxiv:
+            slots[arxiv] = ("arxiv", None)
+        if doi and not doi.startswith("10.48550/arxiv."):
+            slots[json.dumps(record["doi"])] = ("doi", record["doi"])
+        for authorship in record.get("authorships") or []:
+            author = authorship.get("author") or {}
+            if author.get("id"):
+                number = author_numbers.setdefault(author["id"], len(author_numbers))
+                slots[json.dumps(author["id"])] = ("author", number)
+                if author.get("orcid"):
+                    slots[json.dumps(author["orcid"])] = ("orcid", number)
+        self.pieces: list[str] = []
+        self.kinds: list[tuple] = []
+        position = 0
+        while True:
+            hits = [(text.find(s, position), s) for s in slots]
+            hits = [(at, s) for at, s in hits if at >= 0]
+            if not hits:
+                break
+            at, found = min(hits)
+            self.pieces.append(text[position:at])
+            self.kinds.append((*slots[found], found))
+            position = at + len(found)
+        self.pieces.append(text[position:])
+        self.has_arxiv = bool(arxiv)
+
+    def render(self, copy: int, arxiv_number: int) -> str:
+        if copy == 0:
+            return (
+                "".join(p + k[2] for p, k in zip(self.pieces, self.kinds, strict=False))
+                + (self.pieces[-1])
+            )
+        group = copy // AUTHOR_REUSE
+        out = []
+        for piece, (kind, argument, original) in zip(self.pieces, self.kinds, strict=False):
+            out.append(piece)
+            if kind == "work":
+                out.append(f'"{OA}W{WORK_ID_BASE + copy * 1000 + self.index}"')
+            elif kind == "title":
+                out.append(json.dumps(f"Copy {copy}: {self.title}", ensure_ascii=False))
+            elif kind == "doi":
+                out.append(json.dumps(f"{argument}.c{copy}"))
+            elif kind == "arxiv":
+                out.append(f"{9000 + copy // 1000:04d}.{(copy % 1000) * 100 + arxiv_number:05d}")
+            elif group == 0:
+                out.append(original)
+            elif kind == "author":
+                out.append(f'"{OA}A{AUTHOR_ID_BASE + group * 10_000 + argument}"')
+            else:  # orcid
+                out.append(f'"https://orcid.org/{_orcid(group * 10_000 + argument)}"')
+        out.append(self.pieces[-1])
+        return "".join(out)
+
+
+def file_generate(path: Path, works: int) -> dict:
+    """Writes `works` works as JSON Lines; returns facts about the file."""
+    with gzip.open(SAMPLE, "rt", encoding="utf-8") as fh:
+        sample = json.load(fh)
+    author_numbers: dict[str, int] = {}
+    templates = [_Template(r, i, author_numbers) for i, r in enumerate(sample)]
+    arxiv_numbers = {}
+    for t in templates:
+        if t.has_arxiv:
+            arxiv_numbers[t.index] = len(arxiv_numbers)
+    written = 0
+    with open(path, "w", encoding="utf-8") as out:
+        copy = 0
+        while written < works:
+            lines = []
+            for t in templates[: works - written]:
+                lines.append(t.render(copy, arxiv_numbers.get(t.index, 0)))
+            out.write("\n".join(lines) + "\n")
+            written += len(lines)
+            copy += 1
+    return {"works": written, "bytes": path.stat().st_size, "copies": copy}
+
+
+# --- the child process (its own database, its own peak RSS) -------------------------------
+
+
+def _child_setup(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.pop("REDIS_URL", None)
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    # as a worker runs it: no DEBUG query log (it keeps every statement's text)
+    os.environ["DEBUG"] = "0"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bzpeer.settings"
+    os.environ.setdefault("SECRET_KEY", "bench-imports")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _reset() -> None:
+    """Empties every table an import writes (and what refers to them): a fresh database."""
+    from django.db import connection
+
+    keep = {"django_migrations", "django_content_type", "auth_permission"}
+    tables = connection.introspection.django_table_names(only_existing=True)
+    tables = [t for t in tables if t not in keep]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+        cursor.execute("CHECKPOINT")
+
+
+def _new_batch(path: Path):
+    from works.models import ImportBatch
+
+    return ImportBatch.objects.create(
+        format="openalex", file_name=path.name, status=ImportBatch.Status.RUNNING
+    )
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_e2e(path: Path, copy_repeat: int) -> dict:
+    """works_import of the file; the time its loader spent beside the time spent reading and
+    parsing (the stages interleave chunk by chunk); then raw COPY of the same work rows."""
+    from django.db import connection
+
+    from works import services
+
+    _reset()
+    batch = _new_batch(path)
+    baseline = _rss_mib()
+    stages = {"parse": 0.0, "load": 0.0}
+    parsed_records, load_records = services._parsed_records, services.load_records
+
+    def timed_records(*args, **kwargs):
+        iterator = parsed_records(*args, **kwargs)
+        while True:
+            started = time.perf_counter()
+            record = next(iterator, None)
+            stages["parse"] += time.perf_counter() - started
+            if record is None:
+                return
+            yield record
+
+    def timed_load(*args, **kwargs):
+        started = time.perf_counter()
+        counts = load_records(*args, **kwargs)
+        # the deferred foreign key checks of the rows it wrote belong to the stage too: run
+        # them now rather than in the commit (when they run, not what they check)
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        stages["load"] += time.perf_counter() - started
+        return counts
+
+    # instrumentation only: the same functions, timed
+    services._parsed_records, services.load_records = timed_records, timed_load
+    started = time.perf_counter()
+    result = services.works_import(path=path, format="openalex", batch=batch)
+    seconds = time.perf_counter() - started
+    peak = _rss_mib()
+    copies, unlogged, copy_bytes = _copy_references(copy_repeat)
+    return {
+        "seconds": seconds,
+        "parse_seconds": stages["parse"],
+        "db_seconds": stages["load"] - stages["parse"],
+        "after_load_seconds": seconds - stages["load"],
+        "works": result.counts.created["works"],
+        "summary": result.summary(),
+        "rss_baseline_mib": baseline,
+        "rss_peak_mib": peak,
+        "copy_seconds": copies,
+        "copy_unlogged_seconds": unlogged,
+        "copy_bytes": copy_bytes,
+    }
+
+
+def _copy_references(repeat: int) -> tuple[list[float], list[float], int]:
+    """Raw COPY of the work rows now in the database (every column but the id, read into
+    memory with COPY TO), into a bare logged table and a bare unlogged one, `repeat` times."""
+    from django.db import connection
+
+    if not repeat:
+        return [], [], 0
+    with connection.cursor() as cursor:
+        cursor.execute(WORK_COLUMNS_SQL)
+        columns = cursor.fetchone()[0]
+        buffer = bytearray()
+        with cursor.copy(f"COPY (SELECT {columns} FROM works_work) TO STDOUT") as copy:
+            for block in copy:
+                buffer += block
+    rows = bytes(buffer)
+    copies = [_copy_reference(rows, columns, unlogged=False) for _ in range(repeat)]
+    unlogged = [_copy_reference(rows, columns, unlogged=True) for _ in range(repeat)]
+    return copies, unlogged, len(rows)
+
+
+WORK_COLUMNS_SQL = """
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+    WHERE attrelid = 'works_work'::regclass AND attnum > 0 AND NOT attisdropped
+      AND attname <> 'id'
+"""
+
+
+def _copy_reference(rows: bytes, columns: str, *, unlogged: bool) -> float:
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy_work")
+        kind = "UNLOGGED TABLE" if unlogged else "TABLE"
+        cursor.execute(
+            f"CREATE {kind} bench_copy_work (LIKE works_work INCLUDING DEFAULTS INCLUDING IDENTITY)"
+        )
+        cursor.execute("CHECKPOINT")
+        started = time.perf_counter()
+        with (
+            transaction.atomic(),
+            cursor.copy(f"COPY bench_copy_work ({columns}) FROM STDIN") as copy,
+        ):
+            view = memoryview(rows)
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
+        seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy_work")
+    return seconds
+
+
+def child_db(path: Path, repeat: int, budget: float) -> dict:
+    from django.db import transaction
+
+    from works.importers import openalex
+    from works.loader import load_records
+
+    started = time.perf_counter()
+    records = [openalex.parse(raw) for raw in openalex.read(path)]
+    parse_seconds = time.perf_counter() - started
+    loads = []
+    deadline = time.monotonic() + budget
+    for _ in range(repeat):
+        if loads and time.monotonic() + loads[-1] * 1.2 > deadline:
+            break  # out of budget: fewer runs (the row says how many)
+        _reset()
+        batch = _new_batch(path)
+        started = time.perf_counter()
+        with transaction.atomic():
+            counts = load_records(records, source=openalex.FORMAT, batch=batch)
+        loads.append(time.perf_counter() - started)
+    copies, unlogged, copy_bytes = _copy_references(len(loads))
+    return {
+        "works": len(records),
+        "created": counts.created["works"],
+        "summary": counts.summary(),
+        "parse_seconds": parse_seconds,
+        "load_seconds": loads,
+        "copy_seconds": copies,
+        "copy_unlogged_seconds": unlogged,
+        "copy_bytes": copy_bytes,
+    }
+
+
+def child_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["migrate", "e2e", "db"])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--budget", type=float, default=float("inf"), help="seconds (db)")
+    args = parser.parse_args(argv)
+    _child_setup(args.database_url)
+    if args.mode == "migrate":
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        out = {}
+    elif args.mode == "e2e":
+        out = child_e2e(args.file, args.repeat)
+    else:
+        out = child_db(args.file, args.repeat, args.budget)
+    print(json.dumps(out))
+
+
+def _child(mode: str, database_url: str, *args: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    process = subprocess.run(
+        [sys.executable, "-m", "bench.measures.imports", mode, "--database-url", database_url,
+         *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT,
+    )  # fmt: skip
+    if process.returncode != 0:
+        raise RuntimeError(f"imports bench child {mode} failed:\n{process.stderr[-4000:]}")
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+# --- the database ------------------------------------------------------------------------
+
+
+def _admin(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
+
+
+def database_create(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with _admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def database_drop(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with _admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+# --- the measure ---------------------------------------------------------------------------
+
+
+class Imports:
+    name = "imports"
+    order = 50
+
+    def run(self, ctx: Context) -> list[Row]:
+        works = int(os.environ.get("BENCH_IMPORT_WORKS", DEFAULT_WORKS))
+        small_works = works // 4
+        database_url = os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_DATABASE_URL)
+        if urlsplit(database_url).path.lstrip("/") in ("bzpeer_bench", "bzpeer"):
+            raise RuntimeError("the import bench drops its database: give it its own")
+        tmp = Path(tempfile.mkdtemp(prefix="bzpeer-importbench-"))
+        try:
+            big, small = tmp / f"works-{works}.jsonl", tmp / f"works-{small_works}.jsonl"
+            started = time.perf_counter()
+            facts = file_generate(big, works)
+            file_generate(small, small_works)
+            ctx.log(
+                f"  generated {facts['works']:,} works ({facts['bytes'] / 2**20:,.0f} MiB) "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
+            database_create(database_url)
+            _child("migrate", database_url)
+            deadline = time.monotonic() + BUDGET
+            copies = str(ctx.repeat)
+            e2e = [_child("e2e", database_url, "--file", str(big), "--repeat", copies)]
+            quarter = _child("e2e", database_url, "--file", str(small), "--repeat", "0")
+            while len(e2e) < ctx.repeat and time.monotonic() + e2e[0]["seconds"] < deadline:
+                e2e.append(_child("e2e", database_url, "--file", str(big), "--repeat", "0"))
+            ctx.log(f"  end to end: {[round(r['seconds'], 1) for r in e2e]} s")
+            db = None
+            # the database stage alone, on pre-parsed records (the quarter file): when the
+            # budget allows (it costs a parse and a load)
+            if time.monotonic() + quarter["seconds"] * 1.5 < deadline:
+                budget = max(deadline - time.monotonic(), 0)
+                db = _child(
+                    "db", database_url, "--file", str(small), "--repeat", str(ctx.repeat),
+                    "--budget", str(budget),
+                )  # fmt: skip
+                ctx.log(f"  database stage alone: {[round(s, 1) for s in db['load_seconds']]} s")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            database_drop(database_url)
+        return rows_from(works, small_works, facts, e2e, quarter, db)
+
+
+def rows_from(works, small_works, facts, e2e, quarter, db) -> list[Row]:
+    first = e2e[0]
+    n = first["works"]
+    copy_rate = median([n / s for s in first["copy_seconds"]])
+    unlogged_rate = median([n / s for s in first["copy_unlogged_seconds"]])
+    e2e_rate = median([r["works"] / r["seconds"] for r in e2e])
+    db_rate = median([r["works"] / r["db_seconds"] for r in e2e])
+    parse_rate = median([r["works"] / r["parse_seconds"] for r in e2e])
+    peak_big = median([r["rss_peak_mib"] for r in e2e])
+    peak_small = quarter["rss_peak_mib"]
+    name = "imports"
+    mib = facts["bytes"] / 2**20
+    reference = "raw COPY of the same work rows, bare logged table"
+    runs = f"median of {len(e2e)} run{'s' if len(e2e) > 1 else ''}"
+    after = median([r["after_load_seconds"] for r in e2e])
+    rows = [
+        Row(name, f"end to end: {works:,}-work JSON Lines ({mib:,.0f} MiB) → works_import",
+            e2e_rate, "works/s", reference=copy_rate, reference_label=reference,
+            goal="≥ 0.25×", ok=e2e_rate / copy_rate >= 0.25,
+            note=f"{runs}; duplicate check + dirty marks + commit {after:.0f} s"),
+        Row(name, "database stage of that import (load_records minus read + parse)", db_rate,
+            "works/s", reference=copy_rate, reference_label=reference, goal="≥ 0.50×",
+            ok=db_rate / copy_rate >= 0.5, note=runs),
+        Row(name, "read + parse stage of that import", parse_rate, "works/s", note=runs),
+        Row(name, "raw COPY of the work rows into a bare UNLOGGED table", unlogged_rate,
+            "works/s", note=f"{first['copy_bytes'] / 2**20:,.0f} MiB of COPY text; median of "
+            f"{len(first['copy_seconds'])}"),
+        Row(name, f"end to end: {small_works:,} works", quarter["works"] / quarter["seconds"],
+            "works/s", note="one run"),
+        Row(name, f"end to end peak RSS, {works:,} works", peak_big, "MiB",
+            reference=peak_small, reference_label=f"{small_works:,} works",
+            goal="≤ 1.25× (flat)", ok=peak_big / peak_small <= 1.25,
+            note=f"ru_maxrss of the import's process; {first['rss_baseline_mib']:.0f} MiB "
+            "after setup"),
+    ]  # fmt: skip
+    if db:
+        load_rate = median([db["works"] / s for s in db["load_seconds"]])
+        small_copy = median([db["works"] / s for s in db["copy_seconds"]])
+        rows.append(
+            Row(name, f"database stage alone: {db['works']:,} pre-parsed works → load_records",
+                load_rate, "works/s", reference=small_copy, reference_label=reference,
+                goal="≥ 0.50×", ok=load_rate / small_copy >= 0.5,
+                note=f"median of {len(db['load_seconds'])}")
+        )  # fmt: skip
+    return rows
+
+
+MEASURE = Imports()
+
+
+if __name__ == "__main__":
+    child_main(sys.argv[1:])
