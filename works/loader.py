@@ -189,6 +189,24 @@ class ChunkLoader:
         if self.batch is not None:
             self.changes.append((model._meta.label_lower, pk, action, previous))
 
+    def _write_few(
+        self,
+        model: type[Model],
+        kind: str,
+        to_create: list,
+        to_update: list,
+        fields: set[str],
+        previous: dict[int, dict],
+    ) -> None:
+        """Venues and topics: a few rows a chunk, written by the ORM on every database."""
+        model.objects.bulk_create(to_create)
+        self._record_created(model, to_create)
+        self._record_updated(model, previous)
+        if to_update:
+            model.objects.bulk_update(to_update, sorted(f.removesuffix("_id") for f in fields))
+        self.counts.created[kind] += len(to_create)
+        self.counts.updated[kind] += len(to_update)
+
     def _record_created(self, model: type[Model], instances) -> None:
         for instance in instances:
             self._record(model, instance.pk, BatchChange.Action.CREATED)
@@ -333,13 +351,7 @@ class ChunkLoader:
                 previous[instance.pk] = changed
             else:
                 self.counts.unchanged["venues"] += 1
-        Venue.objects.bulk_create(to_create)
-        self._record_created(Venue, to_create)
-        self._record_updated(Venue, previous)
-        if to_update:
-            Venue.objects.bulk_update(to_update, sorted(fields))
-        self.counts.created["venues"] += len(to_create)
-        self.counts.updated["venues"] += len(to_update)
+        self._write_few(Venue, "venues", to_create, to_update, fields, previous)
         return {key: found[key].pk for key in by_key}
 
     def _upsert_topics(self, records: list[TopicRecord]) -> dict:
@@ -382,13 +394,7 @@ class ChunkLoader:
                     previous[instance.pk] = changed
                 else:
                     self.counts.unchanged["topics"] += 1
-            Topic.objects.bulk_create(to_create)
-            self._record_created(Topic, to_create)
-            self._record_updated(Topic, previous)
-            if to_update:
-                Topic.objects.bulk_update(to_update, sorted(f.removesuffix("_id") for f in fields))
-            self.counts.created["topics"] += len(to_create)
-            self.counts.updated["topics"] += len(to_update)
+            self._write_few(Topic, "topics", to_create, to_update, fields, previous)
         return {key: found[key].pk for key in by_key}
 
     # -- authors --------------------------------------------------------------------------
