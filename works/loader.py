@@ -862,17 +862,7 @@ class ChunkLoader:
         pks = pgcopy.pks_take(Authorship, len(new_rows))
         pgcopy.copy_rows(
             Authorship._meta.db_table,
-            (
-                "id",
-                "work_id",
-                "author_id",
-                "position",
-                "raw_author_name",
-                "is_corresponding",
-                "source",
-                "import_batch_id",
-                "source_record",
-            ),
+            _AUTHORSHIP_COLUMNS,
             (
                 (pk, work_pk, author_pk, position, name, corresponding, self.source, batch_pk, rec)
                 for pk, (work_pk, author_pk, position, name, corresponding, rec) in zip(
