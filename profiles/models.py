@@ -60,7 +60,7 @@ class Author(models.Model):
     name_variants = models.JSONField(default=list, blank=True)
     # Lower-case, accent-free forms: name_key matches name-only records from BibTeX and
     # arXiv; search_names (display name and variants) serves the home page search.
-    name_key = models.CharField(max_length=255, db_index=True, editable=False)
+    name_key = models.CharField(max_length=255, editable=False)  # indexed in Meta.indexes
     search_names = models.TextField(blank=True, editable=False)
     bio = models.TextField(blank=True)
     last_known_institution = models.ForeignKey(
@@ -72,9 +72,12 @@ class Author(models.Model):
         default=False, help_text="Hidden from public pages at the owner's request"
     )
 
-    openalex_id = models.CharField(max_length=20, unique=True, null=True, blank=True)
-    orcid = models.CharField("ORCID iD", max_length=19, unique=True, null=True, blank=True)
-    dblp_pid = models.CharField("DBLP pid", max_length=40, unique=True, null=True, blank=True)
+    # Unique through Meta.constraints: a unique=True CharField also gets a LIKE index on
+    # PostgreSQL, which equality lookups of ids never use and every insert pays for. NULL,
+    # not '', stands for a missing id: unique among the rows that have one.
+    openalex_id = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
+    orcid = models.CharField("ORCID iD", max_length=19, null=True, blank=True)  # noqa: DJ001
+    dblp_pid = models.CharField("DBLP pid", max_length=40, null=True, blank=True)  # noqa: DJ001
     arxiv_name = models.CharField("arXiv name", max_length=255, blank=True)
 
     verification_level = models.PositiveSmallIntegerField(
@@ -109,7 +112,13 @@ class Author(models.Model):
 
     class Meta:
         ordering = ["display_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["openalex_id"], name="profiles_author_openalex_id_key"),
+            models.UniqueConstraint(fields=["orcid"], name="profiles_author_orcid_key"),
+            models.UniqueConstraint(fields=["dblp_pid"], name="profiles_author_dblp_pid_key"),
+        ]
         indexes = [
+            models.Index(fields=["name_key"], name="profiles_author_name_key_idx"),
             # home page: "recently updated profiles" (selectors.authors_recently_updated:
             # ORDER BY updated_at DESC, id DESC LIMIT 12). With the id in the index the top 12
             # are read off it; on updated_at alone, ties (a bulk import stamps thousands of

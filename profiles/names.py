@@ -2,15 +2,23 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_name(name: str) -> str:
-    """'Jian-Ming  ZHAN' and 'Jián Ming Zhan' both give 'jian ming zhan'."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """'Jian-Ming  ZHAN' and 'Jián Ming Zhan' both give 'jian ming zhan'.
+
+    Cached: an import normalises the same names over and over (every byline they are on).
+    """
+    if name.isascii():
+        stripped = name  # nothing to decompose
+    else:
+        decomposed = unicodedata.normalize("NFKD", name)
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", _NON_WORD.sub(" ", stripped.casefold())).strip()
 
 

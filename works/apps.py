@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class WorksConfig(AppConfig):
     name = "works"
     verbose_name = "Works and imports"
+
+    def ready(self) -> None:
+        from . import lookups  # noqa: F401 - registers the `any` lookup

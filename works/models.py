@@ -107,13 +107,18 @@ class Work(models.Model):
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     publication_date = models.DateField(null=True, blank=True)
     venue = models.ForeignKey(Venue, models.SET_NULL, null=True, blank=True, related_name="works")
-    doi = models.CharField("DOI", max_length=255, unique=True, null=True, blank=True)
-    arxiv_id = models.CharField("arXiv id", max_length=40, unique=True, null=True, blank=True)
-    openalex_id = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    # Unique through Meta.constraints: a unique=True CharField also gets a LIKE index on
+    # PostgreSQL, which equality lookups of ids never use and every insert pays for. NULL,
+    # not '', stands for a missing id: unique among the rows that have one.
+    doi = models.CharField("DOI", max_length=255, null=True, blank=True)  # noqa: DJ001
+    arxiv_id = models.CharField("arXiv id", max_length=40, null=True, blank=True)  # noqa: DJ001
+    openalex_id = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
     # Titles and abstracts are kept as the source wrote them (LaTeX included) and turned into
     # text when shown; title_key is the normalised title used to match records without ids.
     title = models.TextField()
-    title_key = models.CharField(max_length=255, db_index=True, editable=False)
+    # indexed in Meta.indexes: one pattern-ops index serves both equality (import matching)
+    # and prefixes (the duplicate finder)
+    title_key = models.CharField(max_length=255, editable=False)
     abstract = models.TextField(blank=True)
     code_url = models.URLField(max_length=500, blank=True)
     cited_by_count = models.PositiveIntegerField(default=0)
@@ -141,7 +146,17 @@ class Work(models.Model):
 
     class Meta:
         ordering = ["-year", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["doi"], name="works_work_doi_key"),
+            models.UniqueConstraint(fields=["arxiv_id"], name="works_work_arxiv_id_key"),
+            models.UniqueConstraint(fields=["openalex_id"], name="works_work_openalex_id_key"),
+        ]
         indexes = [
+            models.Index(
+                fields=["title_key"],
+                name="works_work_title_key_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
             # author_works_page: sort an author's works by (year, title key) from the index
             # alone, without reading thousands of wide rows for a hub (PostgreSQL; SQLite
             # builds it without the included columns)
@@ -170,10 +185,17 @@ class Work(models.Model):
 
 
 class Authorship(models.Model):
-    work = models.ForeignKey(Work, models.CASCADE, related_name="authorships")
+    # Neither key gets an index of its own: the composite indexes below lead with each, and
+    # every index is paid for on each of an import's millions of rows.
+    work = models.ForeignKey(Work, models.CASCADE, related_name="authorships", db_index=False)
     # Null when the source names an author it has no record for (OpenAlex author.id: null).
     author = models.ForeignKey(
-        "profiles.Author", models.SET_NULL, null=True, blank=True, related_name="authorships"
+        "profiles.Author",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authorships",
+        db_index=False,
     )
     position = models.PositiveSmallIntegerField(help_text="0-based order in the byline")
     raw_author_name = models.CharField(max_length=500)
@@ -207,8 +229,9 @@ class Authorship(models.Model):
 
 
 class WorkTopic(models.Model):
-    work = models.ForeignKey(Work, models.CASCADE, related_name="work_topics")
-    topic = models.ForeignKey(Topic, models.CASCADE, related_name="work_topics")
+    # indexed by the two composite indexes below, each key leading one
+    work = models.ForeignKey(Work, models.CASCADE, related_name="work_topics", db_index=False)
+    topic = models.ForeignKey(Topic, models.CASCADE, related_name="work_topics", db_index=False)
     score = models.FloatField(default=1.0)
 
     class Meta:
@@ -290,7 +313,8 @@ class BatchChange(models.Model):
         AUTHORSHIPS_REPLACED = "authorships_replaced", "byline replaced"
         TOPICS_REPLACED = "topics_replaced", "topics replaced"
 
-    batch = models.ForeignKey(ImportBatch, models.CASCADE, related_name="changes")
+    # indexed by works_batchchange_batch_idx, which it leads
+    batch = models.ForeignKey(ImportBatch, models.CASCADE, related_name="changes", db_index=False)
     model = models.CharField(max_length=40, help_text="app_label.model_name")
     object_pk = models.BigIntegerField()
     action = models.CharField(max_length=20, choices=Action)
