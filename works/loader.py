@@ -44,10 +44,12 @@ leave identical rows, pks included (tests/works/test_copy_path.py).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -1054,6 +1056,30 @@ def load_records(
         else:
             chunk_size = getattr(settings, "IMPORT_CHUNK_SIZE", CHUNK_SIZE)
     iterator = iter(records)
-    while chunk := list(itertools.islice(iterator, chunk_size)):
-        loader.load(chunk)
+    with _one_collection_per_chunk():
+        while chunk := list(itertools.islice(iterator, chunk_size)):
+            loader.load(chunk)
+            del chunk
+            gc.collect()  # the chunk's cycles, if any: a few ms once its records are gone
     return counts
+
+
+@contextmanager
+def _one_collection_per_chunk() -> Iterator[None]:
+    """Python's cyclic garbage collector off while chunks load, one full collection after
+    each instead.
+
+    Decoding and parsing a chunk allocates millions of objects (an OpenAlex abstract is an
+    inverted index: a dict of lists), and the collector, run every 700 allocations, kept
+    walking the chunk's live records: a quarter of an import's time. Cycles are freed after
+    each chunk instead, so memory stays bounded.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()  # what exists already is not the import's garbage: skipped by the collections
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()

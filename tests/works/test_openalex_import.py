@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 from pathlib import Path
@@ -13,6 +14,7 @@ from profiles.models import Author, Institution, TrustSnapshot, VerificationLeve
 from works.importers import openalex
 from works.importers.ids import normalize_orcid
 from works.importers.records import RawRecord
+from works.loader import load_records
 from works.models import Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
 from works.services import ImportFailed, works_import
 
@@ -251,3 +253,30 @@ def test_orcid_checksum_is_validated():
     assert normalize_orcid("https://orcid.org/0000-0002-7296-5413") == "0000-0002-7296-5413"
     assert normalize_orcid("0000-0002-1694-233X") == "0000-0002-1694-233X"
     assert normalize_orcid("0000-0002-7296-5414") is None
+
+
+@pytest.mark.django_db
+def test_load_records_collects_garbage_once_per_chunk_and_restores_the_collector():
+    """The cyclic collector is off while chunks load (works.loader._one_collection_per_chunk)
+    and back on after, even when a record fails."""
+    records = [openalex.parse(RawRecord(line=i + 1, index=i + 1, data=d)) for i, d in
+               enumerate(_load(WORKS)[:30])]  # fmt: skip
+    seen = []
+
+    def watched():
+        for record in records:
+            seen.append(gc.isenabled())
+            yield record
+
+    load_records(watched(), source=openalex.FORMAT, chunk_size=10)
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    assert Work.objects.count() == 30
+
+    def failing():
+        yield records[0]
+        raise RuntimeError("the file went away")
+
+    with pytest.raises(RuntimeError):
+        load_records(failing(), source=openalex.FORMAT)
+    assert gc.isenabled()
