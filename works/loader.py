@@ -1,8 +1,9 @@
 """The one loader every source shares: parsed records in, set-based upserts out.
 
 Each chunk of records costs a fixed number of queries whatever its size: existing rows are
-fetched with one `IN` query per entity kind, new rows are written with `bulk_create`,
-changed rows with `bulk_update` (on PostgreSQL: COPY, see "Two write paths" below).
+fetched with one query per entity kind (the keys as one array: works.lookups), new rows are
+written with `bulk_create`, changed rows with `bulk_update` (on PostgreSQL: COPY, see "Two
+write paths" below).
 Identity rules:
 
 - works match on OpenAlex id, DOI or arXiv id; a work with none of them matches a work with
@@ -1060,7 +1061,7 @@ def load_records(
         while chunk := list(itertools.islice(iterator, chunk_size)):
             loader.load(chunk)
             del chunk
-            gc.collect()  # the chunk's cycles, if any: a few ms once its records are gone
+            gc.collect()  # the chunk's cycles, if any, once its records are gone
     return counts
 
 
@@ -1076,10 +1077,8 @@ def _one_collection_per_chunk() -> Iterator[None]:
     """
     was_enabled = gc.isenabled()
     gc.disable()
-    gc.freeze()  # what exists already is not the import's garbage: skipped by the collections
     try:
         yield
     finally:
-        gc.unfreeze()
         if was_enabled:
             gc.enable()
