@@ -269,7 +269,7 @@ TRUST_TEST_HOOKS = DEBUG and env_bool("TRUST_TEST_HOOKS", False)
 # bench/ only: a minimal reference page at /_bench/reference/. Never set in production.
 BENCH_REFERENCE_VIEW = env_bool("BENCH_REFERENCE_VIEW", False)
 # How many claims, disputes, invitations and messages one user may send: "<n>/<s|m|h|d>"
-# (profiles/ratelimit.py).
+# (bzpeer/lib/ratelimit.py).
 BZPEER_RATE_LIMITS = {
     "claim": os.environ.get("RATE_LIMIT_CLAIM", "10/h"),
     "dispute": os.environ.get("RATE_LIMIT_DISPUTE", "5/d"),
@@ -282,7 +282,7 @@ FOLLOWING_NEW_WORKS_DAYS = int(os.environ.get("FOLLOWING_NEW_WORKS_DAYS", "30"))
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 << 30)))
 # The largest file the admin upload form accepts (the proxy's body limit should match).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(1 << 30)))
-# On PostgreSQL the loader writes works, authors, bylines and topics with COPY (works.pgcopy);
+# On PostgreSQL the loader writes works, authors, bylines and topics with COPY (bzpeer.lib.pgcopy);
 # IMPORT_COPY=0 makes it use the ORM's bulk_create / bulk_update as on SQLite. Records per
 # chunk: the loader's memory and query count are per chunk.
 IMPORT_COPY = env_bool("IMPORT_COPY", True)

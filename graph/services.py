@@ -13,15 +13,13 @@ radius-2 traversal.
 
 Caching. A slice is cached (Django cache: Redis in production) under
 graph:slice:<format>:<author>:<created>:<version>:<params>, where the version is the
-author's `graph:version:<author id>` key. Whatever changes an author's neighbourhood calls
-graph_data_changed_on_commit(author_ids) (or graph_versions_bump after its own commit):
-imports, merges, splits and removals do, through works.services.trust_recompute_on_commit;
-claims through profiles.claims. A bump gives each author a new version, so their next read
+author's data version (bzpeer.lib.versions). Whatever changes an author's neighbourhood
+announces it (bzpeer.lib.events), which bumps the version on commit, so the next read
 misses and rebuilds; old entries expire (SLICE_TIMEOUT), which also bounds how long a
-neighbour's renamed or merged node can linger in someone else's slice.
+neighbour's renamed or merged node can linger in someone else's slice. graph.receivers
+also bumps co-authors when a name or visibility changes, and precomputes large slices.
 
-Authors hidden at their owner's request are never nodes of anyone's slice; hiding or
-showing one bumps its co-authors too (graph_neighbours_changed_on_commit).
+Authors hidden at their owner's request are never nodes of anyone's slice.
 
 Large neighbourhoods (LARGE_WORKS, LARGE_CLOSE_COLLABORATORS, from the author's cached
 counts) are never built in a request: the request enqueues graph.tasks.graph_slices_precompute
@@ -33,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -44,8 +41,10 @@ from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import RedisError
 
+from bzpeer.lib.cache import CACHE_ERRORS
+from bzpeer.lib.text import latex_to_text
+from bzpeer.lib.versions import author_version, author_versions_bump
 from profiles.models import Author, Institution
 from profiles.services import (
     CLOSE_COLLABORATOR_MIN_SHARED_WORKS,
@@ -53,7 +52,6 @@ from profiles.services import (
     topic_counts,
 )
 from works.models import Authorship, Topic, Work, WorkTopic
-from works.text import latex_to_text
 
 from .slice import (
     AUTHOR,
@@ -86,9 +84,6 @@ LARGE_CLOSE_COLLABORATORS = 150
 PRECOMPUTE_CHUNK = 200
 # Depth 2 counts a co-author's co-authors over this many of their latest works.
 SECOND_HOP_WORKS = 60
-VERSION_BUMP_CHUNK = 5000
-# Connection refused, timeouts, a bad reply: Django's RedisCache lets them all through.
-CACHE_ERRORS = (RedisError, OSError)
 
 # The profile page's slice: small enough to read at a glance.
 PROFILE = SliceParams(
@@ -485,74 +480,34 @@ def slice_context(s: GraphSlice, params: SliceParams, *, cache_down: bool = Fals
     }
 
 
-# --- versions and the cache --------------------------------------------------------------
+# --- reacting to changes ----------------------------------------------------------------
 
 
-def version_key(author_id: int) -> str:
-    return f"graph:version:{author_id}"
-
-
-def graph_version(author_id: int) -> int:
-    """The author's data version: a missing key (never bumped, or evicted) starts a new one,
-    so a slice cached under an older version is never read again."""
-    key = version_key(author_id)
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, time.time_ns(), timeout=None)
-        version = cache.get(key)
-    return version
-
-
-def graph_versions_bump(author_ids: Iterable[int]) -> bool:
-    """Gives each author a new data version: their cached slices are no longer read.
-
-    Versions move forward with the clock (time.time_ns()), so many authors are bumped in
-    one round trip per VERSION_BUMP_CHUNK. Never raises: with the cache down there is
-    nothing to invalidate now, and entries expire after SLICE_TIMEOUT. Returns whether the
-    bump reached the cache. Call it after the change commits (graph_data_changed_on_commit
-    does that for you).
-    """
-    ids = sorted({pk for pk in author_ids if pk})
-    if not ids:
-        return True
-    version = time.time_ns()
-    try:
-        for start in range(0, len(ids), VERSION_BUMP_CHUNK):
-            chunk = ids[start : start + VERSION_BUMP_CHUNK]
-            cache.set_many({version_key(pk): version for pk in chunk}, timeout=None)
-    except CACHE_ERRORS:
-        logger.warning("graph: could not bump the versions of %d authors", len(ids))
-        return False
-    return True
-
-
-def graph_data_changed_on_commit(author_ids: Iterable[int]) -> None:
-    """For services that change authorships, names, merges or claims, inside their
-    transaction: once it commits, bump the authors' versions and let a worker precompute
-    the slices of the large ones (the small ones are built on demand)."""
+def slices_precompute_on_commit(author_ids: Iterable[int]) -> None:
+    """Once the caller's transaction commits, a worker precomputes the slices of the large
+    authors among these (the small ones are built on demand when next read)."""
     ids = sorted({pk for pk in author_ids if pk})
     if not ids:
         return
 
     def after_commit() -> None:
-        graph_versions_bump(ids)
         for start in range(0, len(ids), PRECOMPUTE_CHUNK):
             _enqueue(ids[start : start + PRECOMPUTE_CHUNK], large_only=True)
 
     transaction.on_commit(after_commit)
 
 
-def graph_neighbours_changed_on_commit(author_id: int) -> None:
-    """The author's name or visibility changed: it shows in its co-authors' slices too, so
-    their versions are bumped with its own, on commit (one query for the co-author ids, one
-    cache round trip per VERSION_BUMP_CHUNK of them)."""
+def coauthors_versions_bump_on_commit(author_ids: Iterable[int]) -> None:
+    """These authors' names or visibility changed: they show in their co-authors' slices
+    too, whose versions are bumped on commit (one query for the co-author ids, one cache
+    round trip per few thousand of them)."""
     ids = set(
-        Authorship.objects.filter(work__authorships__author_id=author_id, author__isnull=False)
+        Authorship.objects.filter(work__authorships__author_id__in=list(author_ids))
+        .filter(author__isnull=False)
         .values_list("author_id", flat=True)
         .distinct()
     )
-    ids.add(author_id)
-    transaction.on_commit(lambda: graph_versions_bump(ids))
+    transaction.on_commit(lambda: author_versions_bump(ids))
 
 
 def _enqueue(author_ids: list[int], *, large_only: bool, explore: dict | None = None) -> bool:
@@ -575,7 +530,7 @@ def slice_key(author: Author, params: SliceParams, version: int) -> str:
 
 def graph_slice_cached(*, author: Author, params: SliceParams) -> GraphSlice | None:
     """The cached slice, or None. No database query; raises the cache's errors."""
-    return cache.get(slice_key(author, params, graph_version(author.pk)))
+    return cache.get(slice_key(author, params, author_version(author.pk)))
 
 
 @dataclass(frozen=True)
@@ -607,7 +562,7 @@ def graph_slice_get(*, author: Author, params: SliceParams) -> SliceState:
     the same Redis).
     """
     try:
-        version = graph_version(author.pk)
+        version = author_version(author.pk)
         key = slice_key(author, params, version)
         cached = cache.get(key)
     except CACHE_ERRORS:
@@ -668,7 +623,7 @@ def graph_slices_precompute(
         for params in (PROFILE, explore_params):
             # The version is read before the build: a change committed meanwhile bumps it,
             # and this (older) slice lands under a key nobody reads.
-            version = graph_version(author.pk)
+            version = author_version(author.pk)
             key = slice_key(author, params, version)
             _cache_set(key, graph_slice_build(author=author, params=params))
             cache.delete(f"{key}:building")

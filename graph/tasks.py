@@ -9,13 +9,15 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from bzpeer.lib.cache import CACHE_ERRORS
+
 from . import services
 
 
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, *services.CACHE_ERRORS),
+    autoretry_for=(OperationalError, *CACHE_ERRORS),
     retry_backoff=5,
     retry_backoff_max=120,
     max_retries=3,

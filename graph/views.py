@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from bzpeer.htmx import HtmxHttpRequest
+from bzpeer.lib.htmx import HtmxHttpRequest
+from bzpeer.lib.names import normalize_name
 from profiles.models import Author
-from profiles.names import normalize_name
 from profiles.selectors import author_kept, authors_matching
 
 from . import services

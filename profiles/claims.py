@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
+from bzpeer.lib.events import Why, authors_changed_announce
 from works.models import Authorship, Work
 
 from .models import (
@@ -218,17 +219,9 @@ def author_viewer(author: Author, user) -> Viewer:
 # --- writes: claiming --------------------------------------------------------------------
 
 
-def _trust_recompute_on_commit(author_ids) -> None:
-    """Level or followers moved: the trust engine recomputes these authors after commit
-    (and their graph slices get a new data version)."""
-    from graph.services import graph_data_changed_on_commit
-
-    from .services import authors_mark_dirty
-    from .tasks import trust_dirty_kick
-
-    authors_mark_dirty(author_ids=author_ids)
-    transaction.on_commit(trust_dirty_kick)
-    graph_data_changed_on_commit(author_ids)
+def _claim_changed(author_ids) -> None:
+    """Level, evidence or owner moved: trust and the author's cached pages follow."""
+    authors_changed_announce(author_ids, why=Why.CLAIM, sender=_claim_changed)
 
 
 def _check_not_owned(author: Author, user, *, exclude_pk: int | None = None) -> None:
@@ -272,7 +265,7 @@ def _approve(
     Author.objects.filter(pk=claim.author_id).update(
         verification_level=level, verification_evidence=summary[:255], updated_at=now
     )
-    _trust_recompute_on_commit([claim.author_id])
+    _claim_changed([claim.author_id])
     return claim
 
 
@@ -399,7 +392,7 @@ def claim_raise_to_l4(*, claim_id: int, admin, note: str) -> Claim:
         verification_evidence=claim.evidence_summary,
         updated_at=claim.decided_at,
     )
-    _trust_recompute_on_commit([claim.author_id])
+    _claim_changed([claim.author_id])
     return claim
 
 
@@ -416,7 +409,7 @@ def _end_ownership(claim: Claim, *, status: str) -> None:
         updated_at=now,
     )
     FeaturedWork.objects.filter(author_id=claim.author_id).delete()
-    _trust_recompute_on_commit([claim.author_id])
+    _claim_changed([claim.author_id])
 
 
 @transaction.atomic
@@ -508,12 +501,10 @@ def author_owner_update(
 @transaction.atomic
 def author_visibility_set(*, author: Author, user, hidden: bool) -> None:
     """Consent: the owner takes the profile off public pages and lists, or back."""
-    from graph.services import graph_neighbours_changed_on_commit
-
     _require_owner(author, user)
     Author.objects.filter(pk=author.pk).update(hidden=hidden, updated_at=timezone.now())
     # The author is a node in co-authors' graph slices: those are redrawn without it.
-    graph_neighbours_changed_on_commit(author.pk)
+    authors_changed_announce([author.pk], why=Why.PROFILE, sender=author_visibility_set)
 
 
 @transaction.atomic

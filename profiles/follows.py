@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
+from bzpeer.lib.events import Why, authors_changed_announce
+
 from .models import Author, Follow
 
 
@@ -38,8 +40,4 @@ def author_unfollow(*, author: Author, user) -> bool:
 
 def _trust_dirty(author: Author) -> None:
     """The community factor moved: the trust engine recomputes this author (beat or kick)."""
-    from .services import authors_mark_dirty
-    from .tasks import trust_dirty_kick
-
-    authors_mark_dirty(author_ids=[author.pk])
-    transaction.on_commit(trust_dirty_kick)
+    authors_changed_announce([author.pk], why=Why.FOLLOWERS, sender=_trust_dirty)

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from .names import normalize_name
+from bzpeer.lib.names import normalize_name
 
 
 class VerificationLevel(models.IntegerChoices):

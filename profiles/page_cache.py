@@ -4,7 +4,7 @@ Most profile views come from visitors who are not logged in (readers following a
 crawlers). For them the page is the same for everyone, so its HTML is cached under a key
 that changes whenever anything shown on it does:
 
-- the author's data version (graph.services.graph_version), which imports, merges, splits,
+- the author's data version (bzpeer.lib.versions), which imports, merges, splits,
   undo and claims bump;
 - the author row's updated_at (owner edits, claims, hiding), trust_computed_at (a new
   score), followers_count and verification_level;
@@ -26,14 +26,13 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from redis.exceptions import RedisError
 
-from graph.services import graph_version, version_key
+from bzpeer.lib.cache import CACHE_ERRORS
+from bzpeer.lib.versions import author_version, author_version_key
 
 from .models import Author
 
 logger = logging.getLogger(__name__)
-CACHE_ERRORS = (RedisError, OSError)
 
 
 @dataclass(frozen=True)
@@ -102,8 +101,8 @@ def cached_page(
     """
     key = page_key(request, state)
     try:
-        found = cache.get_many([version_key(state.pk), key])
-        version = found.get(version_key(state.pk)) or graph_version(state.pk)
+        found = cache.get_many([author_version_key(state.pk), key])
+        version = found.get(author_version_key(state.pk)) or author_version(state.pk)
     except CACHE_ERRORS:
         logger.warning("profile page cache unavailable; rendering author %s", state.pk)
         return render()

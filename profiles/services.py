@@ -16,6 +16,10 @@ from django.db import connection, transaction
 from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
+from bzpeer.lib.events import Why, authors_changed_announce
+from bzpeer.lib.locks import import_lock
+from bzpeer.lib.names import normalize_name
+from works.loader import assign_slugs
 from works.models import Authorship, AuthorshipOverride, WorkTopic
 
 from . import hooks
@@ -28,7 +32,6 @@ from .models import (
     TrustSnapshot,
     VerificationLevel,
 )
-from .names import normalize_name
 from .trust import AuthorFacts, trust_score
 
 # A co-author on at least this many shared works is a "close collaborator".
@@ -326,17 +329,8 @@ class CurationResult:
     created: bool = False
 
 
-def _after_imports() -> None:
-    """Waits for a running import (its advisory lock): it must see, or not, the decision."""
-    from works.services import _import_lock
-
-    _import_lock()
-
-
-def _trust_recompute(author_ids: Iterable[int]) -> None:
-    from works.services import trust_recompute_on_commit
-
-    trust_recompute_on_commit({pk for pk in author_ids if pk})
+def _works_changed(author_ids: Iterable[int | None]) -> None:
+    authors_changed_announce(author_ids, why=Why.WORKS, sender=_works_changed)
 
 
 def _decisions_record(rows: Iterable[tuple], *, author_id: int | None, user, reason: str) -> None:
@@ -373,7 +367,7 @@ def authors_merge(
     bylines are recorded as AuthorshipOverride so no import undoes the merge. One
     AuthorAuditLog row per merged author; trust recomputed for all after commit.
     """
-    _after_imports()
+    import_lock()
     other_ids = sorted({a.pk for a in others} - {keep.pk})
     if not other_ids:
         raise CurationError("choose at least one author to merge into the kept one")
@@ -462,7 +456,7 @@ def authors_merge(
         )
         for author in merged
     )
-    _trust_recompute([keep.pk, *other_ids])
+    _works_changed([keep.pk, *other_ids])
     return CurationResult(
         author=keep, authorships=len(moved), follows=follows_moved, claims=claims_moved
     )
@@ -492,9 +486,7 @@ def authorships_split(
     the first authorship's printed name. Sticky (AuthorshipOverride), audit-logged, and a
     fixed number of queries however many authorships move.
     """
-    from works.loader import assign_slugs
-
-    _after_imports()
+    import_lock()
     rows = _authorship_rows(authorships)
     sources = {row[4] for row in rows}
     if len(sources) != 1:
@@ -531,7 +523,7 @@ def authorships_split(
             "new_author": created,
         },
     )
-    _trust_recompute([from_id, to_author.pk])
+    _works_changed([from_id, to_author.pk])
     return CurationResult(author=to_author, authorships=len(rows), created=created)
 
 
@@ -540,7 +532,7 @@ def authorships_remove(*, authorships: Iterable, user, reason: str = "") -> int:
     """Deletes authorships for good: a later import does not add them back (the removal is
     an AuthorshipOverride with no author). One audit row per author they credited.
     """
-    _after_imports()
+    import_lock()
     rows = _authorship_rows(authorships)
     _decisions_record([row[1:4] for row in rows], author_id=None, user=user, reason=reason)
     Authorship.objects.filter(pk__in=[row[0] for row in rows]).delete()
@@ -560,5 +552,5 @@ def authorships_remove(*, authorships: Iterable, user, reason: str = "") -> int:
         )
         for author_id, removed in by_author.items()
     )
-    _trust_recompute(by_author)
+    _works_changed(by_author)
     return len(rows)

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from bzpeer.htmx import HtmxHttpRequest
-from profiles.names import normalize_name
+from bzpeer.lib.htmx import HtmxHttpRequest
+from bzpeer.lib.names import normalize_name
 
 from . import claims, follows, page_cache, selectors
 from .models import Author

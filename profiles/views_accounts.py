@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bzpeer.lib.ratelimit import RateLimited, rate_limit_consume
 from works.models import Work
 
 from . import claims, collaboration, digests
@@ -30,7 +31,6 @@ from .account_forms import (
 from .claims import ClaimError
 from .collaboration import CollaborationError
 from .models import Author, Claim, FeaturedWork, WorkHiddenRequest
-from .ratelimit import RateLimited, rate_limit_consume
 
 EDIT_WORKS_LIMIT = 100
 

@@ -6,4 +6,4 @@ class WorksConfig(AppConfig):
     verbose_name = "Works and imports"
 
     def ready(self) -> None:
-        from . import lookups  # noqa: F401 - registers the `any` lookup
+        from bzpeer.lib import lookups  # noqa: F401 - registers the `any` lookup

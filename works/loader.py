@@ -1,7 +1,7 @@
 """The one loader every source shares: parsed records in, set-based upserts out.
 
 Each chunk of records costs a fixed number of queries whatever its size: existing rows are
-fetched with one query per entity kind (the keys as one array: works.lookups), new rows are
+fetched with one query per entity kind (the keys as one array: bzpeer.lib.lookups), new rows are
 written with `bulk_create`, changed rows with `bulk_update` (on PostgreSQL: COPY, see "Two
 write paths" below).
 Identity rules:
@@ -13,7 +13,7 @@ Identity rules:
   same normalised name only when they share a co-author or the same work;
 - institutions match on OpenAlex id or ROR, venues on OpenAlex id or name, topics on
   (source, id);
-- names are compared after Unicode normalisation (profiles.names.normalize_name); a name
+- names are compared after Unicode normalisation (bzpeer.lib.names.normalize_name); a name
   that mixes scripts or is a letter-for-letter look-alike of a stored name (Cyrillic 'а' for
   Latin 'a') gets a new author flagged `confusable_name`, never a match.
 
@@ -36,7 +36,7 @@ works.services.import_batch_undo reads it.
 Two write paths, one set of decisions: everything above (matching, diffs, decisions, the
 change log) is computed here the same way on every database. On PostgreSQL (settings.
 IMPORT_COPY, on by default) the heavy writes — works, authors, authorships, their
-institution links, work topics and the change log — go through COPY (works.pgcopy): new
+institution links, work topics and the change log — go through COPY (bzpeer.lib.pgcopy): new
 rows take their pks from the table's sequence in list order and are COPY'd in, changed rows
 are COPY'd to a staging table and written with one UPDATE … FROM, missing affiliations are
 filled with one UPDATE. Elsewhere (SQLite) the ORM's bulk_create / bulk_update do it. Both
@@ -59,10 +59,11 @@ from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from bzpeer.lib import pgcopy
+from bzpeer.lib.names import confusable_skeleton, mixes_scripts, normalize_name
+from bzpeer.lib.text import title_key
 from profiles.models import Author, Institution, VerificationLevel
-from profiles.names import confusable_skeleton, mixes_scripts, normalize_name
 
-from . import pgcopy
 from .importers.records import (
     AuthorRecord,
     InstitutionRecord,
@@ -81,7 +82,6 @@ from .models import (
     Work,
     WorkTopic,
 )
-from .text import title_key
 from .undo import rows_delete
 
 ENTITY_KINDS = ("works", "authors", "institutions", "venues", "topics")

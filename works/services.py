@@ -19,7 +19,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from profiles.names import normalize_name
+from bzpeer.lib.events import Why, authors_changed_announce
+from bzpeer.lib.locks import import_lock
+from bzpeer.lib.names import normalize_name
 
 from .importers import arxiv, arxiv_oai, bibtex, openalex
 from .importers.readers import GZIP_MAGIC, BadRecord
@@ -148,7 +150,7 @@ def works_import(
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(IMPORTERS)}")
     result = ImportResult(counts=LoadCounts())
     with transaction.atomic():
-        _import_lock()
+        import_lock()
         started = timezone.now()
         records = _parsed_records(
             importer, path, skip_bad=skip_bad, result=result, progress=progress
@@ -156,36 +158,10 @@ def works_import(
         load_records(records, source=importer.FORMAT, batch=batch, counts=result.counts)
         created = Work.objects.filter(created_at__gte=started).values_list("pk", flat=True)
         result.duplicates = work_duplicates_find(work_ids=created.iterator(chunk_size=2000))
-        trust_recompute_on_commit(result.counts.touched_author_ids)
+        authors_changed_announce(
+            result.counts.touched_author_ids, why=Why.WORKS, sender=works_import
+        )
     return result
-
-
-# An arbitrary constant naming "an import is writing" among the database's advisory locks.
-IMPORT_LOCK_KEY = 0x627A_7065_6572_01
-
-
-def _import_lock() -> None:
-    """Waits for any other import's transaction to end (PostgreSQL; SQLite has one writer)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
-
-
-def trust_recompute_on_commit(author_ids: set[int]) -> None:
-    """Marks the authors dirty in the caller's transaction; kicks the trust engine on commit.
-
-    The marks commit (or roll back) with the change; the kick is one task however many
-    authors, and the beat task picks up anything a lost kick left behind. The same authors'
-    graph slices go stale: their versions are bumped on commit (graph.services).
-    """
-    from graph.services import graph_data_changed_on_commit
-    from profiles.services import authors_mark_dirty
-    from profiles.tasks import trust_dirty_kick
-
-    if author_ids:
-        authors_mark_dirty(author_ids=author_ids)
-        transaction.on_commit(trust_dirty_kick)
-        graph_data_changed_on_commit(author_ids)
 
 
 # --- format detection --------------------------------------------------------------------------
@@ -523,7 +499,7 @@ def work_duplicates_merge(*, candidate: DuplicateWorkCandidate, user) -> Work:
             for name, value in taken.items():
                 setattr(kept, name, value)
             kept.save(update_fields=[*taken, "updated_at"])
-        trust_recompute_on_commit(touched)
+        authors_changed_announce(touched, why=Why.WORKS, sender=work_duplicates_merge)
     return kept
 
 
@@ -578,7 +554,7 @@ def import_batch_undo(*, batch: ImportBatch, user) -> UndoResult:
     changed the same rows or something outside the batch uses a row it created. The batch
     is marked undone; the authors it touched get their trust recomputed after commit.
     """
-    _import_lock()  # no import writes while the batch is taken apart
+    import_lock()  # no import writes while the batch is taken apart
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != ImportBatch.Status.SUCCEEDED:
         raise BatchUndoRefused(
@@ -593,5 +569,5 @@ def import_batch_undo(*, batch: ImportBatch, user) -> UndoResult:
     batch.undone_by = user
     batch.save(update_fields=["status", "undone_at", "undone_by"])
     logger.info("import batch %s undone by %s: %s", batch.pk, user, result.summary())
-    trust_recompute_on_commit(result.touched_author_ids)
+    authors_changed_announce(result.touched_author_ids, why=Why.WORKS, sender=import_batch_undo)
     return result

@@ -33,11 +33,11 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import connection, models, transaction
 from django.utils.text import slugify
 
+from bzpeer.lib.names import normalize_name
+from bzpeer.lib.text import title_key
 from profiles.models import Author, Institution, search_names_for
-from profiles.names import normalize_name
 
 from .models import Authorship, Topic, Venue, Work, WorkTopic
-from .text import title_key
 
 SOURCE = "synthetic"
 TOPIC_PREFIX = "synthetic:"

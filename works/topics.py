@@ -7,7 +7,7 @@ The method is the same for every work; nothing here names a particular paper.
 
 How a class is chosen:
 
-1. The title and the abstract are turned into text (`works.text.latex_to_text`).
+1. The title and the abstract are turned into text (`bzpeer.lib.text.latex_to_text`).
 2. Each phrase of a class is matched case-insensitively on word boundaries. Hyphens and
    spaces inside a phrase are interchangeable or may be absent ("pre-trained" also matches
    "pretrained" and "pre trained"), and a trailing "s"/"es" is allowed ("LLM" matches
@@ -30,8 +30,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bzpeer.lib.text import latex_to_text
 from works.importers.records import TopicAssignment, TopicRecord
-from works.text import latex_to_text
 
 SOURCE = "arxiv"
 MIN_EVIDENCE = 2

@@ -6,12 +6,13 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
+from bzpeer.lib.events import Why, authors_changed_announce
+from bzpeer.lib.versions import author_version, author_version_key, author_versions_bump
 from graph import services, tasks
 from graph.slice import MAX_EDGES, MAX_NODES
 from profiles.models import Author, Institution
 from profiles.services import CLOSE_COLLABORATOR_MIN_SHARED_WORKS, trust_scores_recompute
 from works.models import Authorship
-from works.services import trust_recompute_on_commit
 
 # Author lookup aside, a slice is at most this many queries, whatever the author's size.
 SLICE_QUERIES = 12
@@ -163,11 +164,11 @@ def test_slice_cache_hit_costs_no_queries(small, django_assert_num_queries):
 
 def test_versions_bump_makes_the_next_read_miss(small):
     services.graph_slice_get(author=small, params=services.PROFILE)
-    before = services.graph_version(small.pk)
+    before = author_version(small.pk)
 
-    assert services.graph_versions_bump([small.pk])
+    assert author_versions_bump([small.pk])
 
-    assert services.graph_version(small.pk) != before
+    assert author_version(small.pk) != before
     assert services.graph_slice_cached(author=small, params=services.PROFILE) is None
 
 
@@ -177,7 +178,7 @@ def test_import_path_bumps_versions_on_commit(small, django_capture_on_commit_ca
     services.graph_slice_get(author=other, params=services.PROFILE)
 
     with django_capture_on_commit_callbacks(execute=True):
-        trust_recompute_on_commit({small.pk, other.pk})
+        authors_changed_announce({small.pk, other.pk}, why=Why.WORKS, sender=None)
 
     assert services.graph_slice_cached(author=small, params=services.PROFILE) is None
     assert services.graph_slice_cached(author=other, params=services.PROFILE) is None
@@ -216,7 +217,7 @@ def test_visibility_change_bumps_coauthors(small, django_capture_on_commit_callb
     often = Author.objects.get(display_name="Often")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.graph_neighbours_changed_on_commit(often.pk)
+        authors_changed_announce([often.pk], why=Why.PROFILE, sender=None)
 
     assert services.graph_slice_cached(author=small, params=services.PROFILE) is None
 
@@ -230,7 +231,7 @@ def test_slice_with_cache_down_builds_small_and_defers_large(small, make_author)
 
     assert built.unavailable and built.slice is not None
     assert deferred.unavailable and deferred.slice is None and not deferred.pending
-    assert services.graph_versions_bump([small.pk]) is False  # never raises
+    assert author_versions_bump([small.pk]) is False  # never raises
 
 
 def test_authorships_of_the_slice_are_the_centres(small):
@@ -240,4 +241,4 @@ def test_authorships_of_the_slice_are_the_centres(small):
     assert work_ids == set(
         Authorship.objects.filter(author=small).values_list("work_id", flat=True)
     )
-    assert cache.get(services.version_key(small.pk)) is None  # building alone caches nothing
+    assert cache.get(author_version_key(small.pk)) is None  # building alone caches nothing

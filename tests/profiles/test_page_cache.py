@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
 
-from graph.services import graph_versions_bump
+from bzpeer.lib.versions import author_versions_bump
 from profiles.services import trust_scores_recompute
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_page_cache_entry_is_refreshed_when_the_data_version_moves(client, make_
     client.get(author.get_absolute_url())
     make_work(authors=[author], title="A paper imported later")
     # imports, merges, splits and claims bump the author's data version on commit
-    graph_versions_bump([author.pk])
+    author_versions_bump([author.pk])
     assert "A paper imported later" in client.get(author.get_absolute_url()).content.decode()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from profiles.names import normalize_name
+from bzpeer.lib.names import normalize_name
 from works.importers import bibtex
 from works.importers.readers import BadRecord
 from works.importers.records import ParseError, RawRecord

@@ -19,7 +19,7 @@ from works.management.commands.load_demo import (
 )
 from works.models import Authorship, Work
 
-# The seed works whose title equals a BibTeX entry's (works.text.title_key).
+# The seed works whose title equals a BibTeX entry's (bzpeer.lib.text.title_key).
 MATCHED = {
     "A Survey of Neural Trees",
     "Distribution-Aware Graph Representation Learning for Transient Stability Assessment of "

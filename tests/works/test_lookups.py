@@ -1,4 +1,4 @@
-"""The `any` lookup (works.lookups): the rows `in` finds, with one array parameter."""
+"""The `any` lookup (bzpeer.lib.lookups): the rows `in` finds, with one array parameter."""
 
 import pytest
 from django.db import connection

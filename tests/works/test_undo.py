@@ -155,7 +155,7 @@ def test_undo_change_log_is_one_insert_per_chunk(file_a, file_b):
     with CaptureQueriesContext(connection) as queries:
         _run(file_b)
 
-    # INSERT (ORM path) or COPY (PostgreSQL's COPY path, works.pgcopy)
+    # INSERT (ORM path) or COPY (PostgreSQL's COPY path, bzpeer.lib.pgcopy)
     writes = ('INSERT INTO "works_batchchange"', 'COPY "works_batchchange"')
     inserts = [q for q in queries if q["sql"].startswith(writes)]
     assert len(inserts) == 1  # one chunk: one insert, whatever the number of rows

@@ -32,8 +32,8 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import DefusedXMLParser
 from defusedxml.ElementTree import ParseError as XMLSyntaxError
 
+from bzpeer.lib.text import latex_to_text
 from works import topics as keyword_topics
-from works.text import latex_to_text
 
 from . import ids
 from .openalex import first_code_url

@@ -8,7 +8,7 @@ entry as a `ParseError` naming the field:
 - names are split with bibtexparser's own BibTeX name rules (`and`, "First von Last",
   "von Last, Jr, First"; the functions its SeparateCoAuthors and SplitNameParts middlewares
   call), then each part is turned into text;
-- LaTeX in titles, venues and names goes through `works.text.latex_to_text`, the same
+- LaTeX in titles, venues and names goes through `bzpeer.lib.text.latex_to_text`, the same
   conversion the pages and `title_key` use (rather than bibtexparser's
   LatexDecodingMiddleware, which keeps math such as `$\\times$` as written), so a title
   imported here keys like the same title from any other source;
@@ -34,7 +34,7 @@ from bibtexparser.middlewares.names import (
 )
 from bibtexparser.model import Block, Entry, ImplicitComment, ParsingFailedBlock
 
-from works.text import latex_to_text
+from bzpeer.lib.text import latex_to_text
 
 from . import ids
 from .readers import BadRecord, FileTooLarge, open_text

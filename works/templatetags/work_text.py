@@ -2,7 +2,7 @@
 
 from django import template
 
-from works.text import latex_to_text
+from bzpeer.lib.text import latex_to_text
 
 register = template.Library()
 

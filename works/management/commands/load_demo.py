@@ -24,8 +24,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.text import slugify
 
+from bzpeer.lib.events import Why, authors_changed_announce
+from bzpeer.lib.names import normalize_name
+from bzpeer.lib.text import title_key
 from profiles.models import Author, VerificationLevel
-from profiles.names import normalize_name
 from works import services
 from works.importers import bibtex
 from works.importers.openalex import first_code_url
@@ -39,7 +41,6 @@ from works.importers.records import (
 )
 from works.loader import LoadCounts, load_records
 from works.models import Work
-from works.text import title_key
 from works.topics import assign_topics
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -143,7 +144,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             owner = self._researcher(seed)
             counts = load_records(records, source=SEED_SOURCE, counts=LoadCounts(), owner=owner)
-            services.trust_recompute_on_commit(counts.touched_author_ids | {owner.pk})
+            authors_changed_announce(
+                counts.touched_author_ids | {owner.pk}, why=Why.WORKS, sender=Command
+            )
             researchers = self._seed_researchers(seed, records)
         self.stdout.write(
             f"{SEED_FILE}: {len(records)} works, {len(matched)} with authors from "

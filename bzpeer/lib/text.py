@@ -7,7 +7,7 @@ import re
 
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from profiles.names import normalize_name
+from bzpeer.lib.names import normalize_name
 
 # \url{…} shows the address itself, so that urlize can make it a link.
 _latex_context = get_default_latex_context_db().filter_context(keep_categories=None)

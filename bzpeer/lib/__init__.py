@@ -1,0 +1,1 @@
+"""Helpers several apps use (healthchecks' hc/lib): no models, and no import of any app."""
