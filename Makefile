@@ -19,7 +19,7 @@ help:
 	@echo "make run           install, migrate the SQLite default, load the demo, serve on :8000"
 	@echo "make test          the whole suite against PostgreSQL and Redis"
 	@echo "make worker|beat   a Celery worker (queues $(QUEUES)) or the scheduler"
-	@echo "make lint          ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint          ruff check, ruff format --check, import contracts, makemigrations --check"
 	@echo "make bench         the benchmarks (bench/run.py)"
 	@echo "make deploy-check  manage.py check --deploy with production-like settings"
 
@@ -57,6 +57,7 @@ beat: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)

@@ -30,10 +30,9 @@ def dataset_ensure(*, works: int, seed: int, log) -> list[Row]:
     """
     from django.core.management import call_command
 
-    from profiles.models import Author
     from profiles.tasks import trust_recompute_all
     from works import synthetic
-    from works.models import Work
+    from works.models import Author, Work
 
     rows: list[Row] = []
     call_command("migrate", verbosity=0)

@@ -70,7 +70,7 @@ def configure_environment() -> tuple[str, str]:
 def pick_subjects() -> dict:
     from django.db.models import F, Func
 
-    from profiles.models import Author
+    from works.models import Author
 
     public = Author.objects.public().exclude(works_count=0)
     counts = sorted(public.values_list("works_count", flat=True).order_by())
@@ -131,8 +131,7 @@ def main(argv=None) -> int:
     from bench import measures
     from bench.core import Context, Row, markdown, plain
     from bench.dataset import dataset_ensure
-    from profiles.models import Author
-    from works.models import Authorship, Work
+    from works.models import Author, Authorship, Work
 
     started = time.monotonic()
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731

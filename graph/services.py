@@ -45,13 +45,12 @@ from kombu.exceptions import OperationalError as BrokerError
 from bzpeer.lib.cache import CACHE_ERRORS
 from bzpeer.lib.text import latex_to_text
 from bzpeer.lib.versions import author_version, author_versions_bump
-from profiles.models import Author, Institution
 from profiles.services import (
     CLOSE_COLLABORATOR_MIN_SHARED_WORKS,
     close_collaborator_counts,
     topic_counts,
 )
-from works.models import Authorship, Topic, Work, WorkTopic
+from works.models import Author, Authorship, Institution, Topic, Work, WorkTopic
 
 from .slice import (
     AUTHOR,

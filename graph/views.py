@@ -11,8 +11,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
-from profiles.models import Author
 from profiles.selectors import author_kept, authors_matching
+from works.models import Author
 
 from . import services
 from .forms import ExploreFilterForm

@@ -1,8 +1,10 @@
 from django.contrib import admin
 
+from works.models import Author, Authorship, Institution
+
 from . import admin_claims  # noqa: F401  claims, disputes, "not mine", invitations
-from .admin_curation import merge_authors
-from .models import Author, AuthorAuditLog, Follow, Institution, TrustSnapshot
+from .admin_curation import merge_authors, move_authorships, remove_authorships
+from .models import AuthorAuditLog, Follow, TrustSnapshot
 
 
 @admin.register(Institution)
@@ -89,3 +91,15 @@ class AuthorAuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Registered here, not in works: its actions are curation decisions (profiles.services).
+@admin.register(Authorship)
+class AuthorshipAdmin(admin.ModelAdmin):
+    list_display = ["raw_author_name", "author", "work", "position", "is_corresponding"]
+    list_select_related = ["author", "work"]
+    search_fields = ["raw_author_name", "author__display_name", "work__title"]
+    raw_id_fields = ["work", "author"]
+    filter_horizontal = ["institutions"]
+    actions = [move_authorships, remove_authorships]
+    readonly_fields = ["import_batch", "source_record"]

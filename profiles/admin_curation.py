@@ -14,7 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 
-from .models import Author
+from works.models import Author
+
 from .services import CurationError, authors_merge, authorships_remove, authorships_split
 
 MAX_MERGE = 20

@@ -26,17 +26,9 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from bzpeer.lib.events import Why, authors_changed_announce
-from works.models import Authorship, Work
+from works.models import Author, Authorship, VerificationLevel, Work
 
-from .models import (
-    Author,
-    Claim,
-    ClaimDispute,
-    FeaturedWork,
-    Follow,
-    VerificationLevel,
-    WorkHiddenRequest,
-)
+from .models import Claim, ClaimDispute, FeaturedWork, Follow, WorkHiddenRequest
 
 MAX_EVIDENCE_LINKS = 5
 MAX_FEATURED_WORKS = 3

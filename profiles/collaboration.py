@@ -17,9 +17,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bzpeer.lib.ratelimit import RateLimited, rate_limit_consume
+from works.models import Author
 
 from .claims import author_owner_claim, user_has_verified_email
-from .models import Author, Conversation, Invitation, Message
+from .models import Conversation, Invitation, Message
 
 MAX_SUBJECT_LENGTH = 120
 MAX_INVITATION_LENGTH = 2000

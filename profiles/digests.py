@@ -16,9 +16,9 @@ from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from works.models import Work
+from works.models import Author, Work
 
-from .models import Author, UserProfile
+from .models import UserProfile
 
 FOLLOWING_AUTHORS_LIMIT = 200
 NEW_WORKS_LIMIT = 50

@@ -11,8 +11,9 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 
 from bzpeer.lib.events import Why, authors_changed_announce
+from works.models import Author
 
-from .models import Author, Follow
+from .models import Follow
 
 
 @transaction.atomic

@@ -29,8 +29,7 @@ from django.http import HttpRequest, HttpResponse
 
 from bzpeer.lib.cache import CACHE_ERRORS
 from bzpeer.lib.versions import author_version, author_version_key
-
-from .models import Author
+from works.models import Author
 
 logger = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from bzpeer.lib.events import Why
 
+from .models import Claim, Follow
 from .services import authors_mark_dirty
 from .tasks import trust_dirty_kick
 
@@ -17,3 +18,13 @@ def trust_follows_authors_changed(sender, *, author_ids: frozenset[int], why: Wh
         return
     authors_mark_dirty(author_ids=author_ids)
     transaction.on_commit(trust_dirty_kick)
+
+
+def authors_held_by_people(sender, *, author_ids: set[int], **_) -> list[str]:
+    """An import's undo may not delete authors people follow or claimed."""
+    reasons = []
+    if Follow.objects.filter(author_id__in=author_ids).exists():
+        reasons.append("authors it created have followers")
+    if Claim.objects.filter(author_id__in=author_ids).exists():
+        reasons.append("authors it created have claims")
+    return reasons

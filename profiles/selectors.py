@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
-from works.models import Authorship, Topic, Work
+from works.models import Author, Authorship, Topic, Work
 
-from .models import Author, FeaturedWork, Follow, TrustSnapshot, WorkHiddenRequest
+from .models import FeaturedWork, Follow, TrustSnapshot, WorkHiddenRequest
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

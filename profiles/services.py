@@ -20,18 +20,10 @@ from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.locks import import_lock
 from bzpeer.lib.names import normalize_name
 from works.loader import assign_slugs
-from works.models import Authorship, AuthorshipOverride, WorkTopic
+from works.models import Author, Authorship, AuthorshipOverride, VerificationLevel, WorkTopic
 
 from . import hooks
-from .models import (
-    Author,
-    AuthorAuditLog,
-    Claim,
-    DirtyAuthor,
-    Follow,
-    TrustSnapshot,
-    VerificationLevel,
-)
+from .models import AuthorAuditLog, Claim, DirtyAuthor, Follow, TrustSnapshot
 from .trust import AuthorFacts, trust_score
 
 # A co-author on at least this many shared works is a "close collaborator".

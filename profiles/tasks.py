@@ -16,8 +16,9 @@ from celery.backends.base import DisabledBackend
 from django.conf import settings
 from django.db import OperationalError
 
+from works.models import Author
+
 from . import services
-from .models import Author
 
 RETRY = {
     "acks_late": True,

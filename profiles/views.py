@@ -9,9 +9,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
+from works.models import Author
 
 from . import claims, follows, page_cache, selectors
-from .models import Author
 
 SEARCH_RESULTS_PER_PAGE = 20
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bzpeer.lib.ratelimit import RateLimited, rate_limit_consume
-from works.models import Work
+from works.models import Author, Work
 
 from . import claims, collaboration, digests
 from .account_forms import (
@@ -30,7 +30,7 @@ from .account_forms import (
 )
 from .claims import ClaimError
 from .collaboration import CollaborationError
-from .models import Author, Claim, FeaturedWork, WorkHiddenRequest
+from .models import Claim, FeaturedWork, WorkHiddenRequest
 
 EDIT_WORKS_LIMIT = 100
 

@@ -6,8 +6,7 @@ import itertools
 
 import pytest
 
-from profiles.models import Author, VerificationLevel
-from works.models import Authorship, Topic, Work, WorkTopic
+from works.models import Author, Authorship, Topic, VerificationLevel, Work, WorkTopic
 
 _counter = itertools.count(1)
 

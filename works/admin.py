@@ -1,7 +1,5 @@
 from django.contrib import admin
 
-from profiles.admin_curation import move_authorships, remove_authorships
-
 from .admin_imports import ImportBatchUploadMixin
 from .admin_undo import undo_import_batch
 from .models import (
@@ -53,17 +51,6 @@ class WorkAdmin(admin.ModelAdmin):
     search_fields = ["title", "doi", "arxiv_id", "openalex_id"]
     raw_id_fields = ["venue", "import_batch"]
     inlines = [AuthorshipInline, WorkTopicInline]
-
-
-@admin.register(Authorship)
-class AuthorshipAdmin(admin.ModelAdmin):
-    list_display = ["raw_author_name", "author", "work", "position", "is_corresponding"]
-    list_select_related = ["author", "work"]
-    search_fields = ["raw_author_name", "author__display_name", "work__title"]
-    raw_id_fields = ["work", "author"]
-    filter_horizontal = ["institutions"]
-    actions = [move_authorships, remove_authorships]
-    readonly_fields = ["import_batch", "source_record"]
 
 
 @admin.register(ImportBatch)

@@ -62,7 +62,7 @@ from django.utils.text import slugify
 from bzpeer.lib import pgcopy
 from bzpeer.lib.names import confusable_skeleton, mixes_scripts, normalize_name
 from bzpeer.lib.text import title_key
-from profiles.models import Author, Institution, VerificationLevel
+from works.models import Author, Institution, VerificationLevel
 
 from .importers.records import (
     AuthorRecord,
@@ -1030,7 +1030,7 @@ def _json(value, encoder) -> str | None:
 
 
 def _search_names(author: Author) -> str:
-    from profiles.models import search_names_for
+    from works.models import search_names_for
 
     return search_names_for(author.display_name, author.name_variants)
 

@@ -35,7 +35,7 @@ from django.utils.text import slugify
 
 from bzpeer.lib.names import normalize_name
 from bzpeer.lib.text import title_key
-from profiles.models import Author, Institution, search_names_for
+from works.models import Author, Institution, search_names_for
 
 from .models import Authorship, Topic, Venue, Work, WorkTopic
 

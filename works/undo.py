@@ -22,7 +22,7 @@ from django.db import models
 from django.db.models import Exists, Min, Model, OuterRef, Q, QuerySet
 from django.db.models.deletion import get_candidate_relations_to_delete
 
-from profiles.models import Author, Claim, Follow, Institution
+from works.models import Author, Institution
 
 from .models import (
     Authorship,
@@ -34,6 +34,7 @@ from .models import (
     Work,
     WorkTopic,
 )
+from .signals import authors_deletion_blockers
 
 # Deletion order: works first (their bylines and topics go with them), then what they used.
 MODELS: dict[str, type[Model]] = {
@@ -125,14 +126,14 @@ def undo_conflicts(batch: ImportBatch, plan: UndoPlan) -> list[str]:
             problems.append(f"later batches changed the same records: undo {ids} first")
 
     created = plan.created
-    authors = created.get("profiles.author", set())
-    institutions = created.get("profiles.institution", set())
+    authors = created.get("works.author", set())
+    institutions = created.get("works.institution", set())
     venues = created.get("works.venue", set())
     topics = created.get("works.topic", set())
     works = created.get("works.work", set())
     updated_authors = {
         pk
-        for pk, values in plan.updated.get("profiles.author", {}).items()
+        for pk, values in plan.updated.get("works.author", {}).items()
         if "last_known_institution_id" in values
     }
     updated_venue_works = {
@@ -148,8 +149,6 @@ def undo_conflicts(batch: ImportBatch, plan: UndoPlan) -> list[str]:
                     ~Q(import_batch=batch) | Q(import_batch__isnull=True)
                 ),
             ),
-            ("authors it created have followers", Follow.objects.filter(author_id__in=authors)),
-            ("authors it created have claims", Claim.objects.filter(author_id__in=authors)),
             (
                 "authors were merged into authors it created",
                 Author.objects.filter(merged_into_id__in=authors),
@@ -177,7 +176,7 @@ def undo_conflicts(batch: ImportBatch, plan: UndoPlan) -> list[str]:
             (
                 "other institutions have parents it created",
                 Institution.objects.filter(parent_id__in=institutions).exclude(
-                    pk__in=institutions | set(plan.updated.get("profiles.institution", {}))
+                    pk__in=institutions | set(plan.updated.get("works.institution", {}))
                 ),
             ),
         ]
@@ -206,6 +205,10 @@ def undo_conflicts(batch: ImportBatch, plan: UndoPlan) -> list[str]:
     for message, queryset in checks:
         if queryset.exists():
             problems.append(message)
+    if authors:
+        # What other apps hold on these authors (followers, claims): they answer for it.
+        for _, reasons in authors_deletion_blockers.send(sender=undo_conflicts, author_ids=authors):
+            problems.extend(reasons)
     return problems
 
 
@@ -290,7 +293,7 @@ def undo_apply(plan: UndoPlan) -> UndoResult:
             rows_delete(model, model._base_manager.filter(pk__in=pks[start : start + DELETE_CHUNK]))
         if pks:
             result.deleted[label] = len(pks)
-    result.touched_author_ids -= plan.created.get("profiles.author", set())
+    result.touched_author_ids -= plan.created.get("works.author", set())
     return result
 
 

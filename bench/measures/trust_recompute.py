@@ -55,8 +55,8 @@ class TrustRecompute:
         from django.conf import settings
 
         from profiles import services, tasks
-        from profiles.models import Author
         from profiles.trust import trust_score
+        from works.models import Author
 
         limit = ctx.options.get("trust_limit") or None
         chunk = settings.TRUST_RECOMPUTE_CHUNK

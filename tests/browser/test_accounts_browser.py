@@ -12,7 +12,8 @@ from django.core import mail
 from playwright.sync_api import Browser, Page
 
 from profiles import claims
-from profiles.models import Claim, Institution
+from profiles.models import Claim
+from works.models import Institution
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("fast_passwords", "clear_cache")]
 

@@ -7,8 +7,7 @@ import itertools
 import pytest
 from django.core.cache import cache
 
-from profiles.models import Author, Institution
-from works.models import Authorship, Topic, Work, WorkTopic
+from works.models import Author, Authorship, Institution, Topic, Work, WorkTopic
 
 _hubs = itertools.count(1)
 

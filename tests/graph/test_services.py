@@ -10,9 +10,8 @@ from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.versions import author_version, author_version_key, author_versions_bump
 from graph import services, tasks
 from graph.slice import MAX_EDGES, MAX_NODES
-from profiles.models import Author, Institution
 from profiles.services import CLOSE_COLLABORATOR_MIN_SHARED_WORKS, trust_scores_recompute
-from works.models import Authorship
+from works.models import Author, Authorship, Institution
 
 # Author lookup aside, a slice is at most this many queries, whatever the author's size.
 SLICE_QUERIES = 12

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.test import override_settings
 
 from graph import services, tasks
-from profiles.models import Author, Institution
 from profiles.services import trust_scores_recompute
 from tests.html import visible_text
+from works.models import Author, Institution
 
 HTMX = {"HX-Request": "true"}
 REDIS_DOWN = {

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from profiles.models import Author, TrustSnapshot
+from profiles.models import TrustSnapshot
 from profiles.tasks import trust_scores_recompute
 from profiles.trust import AuthorFacts, trust_score
 from tests.integration.waiting import wait_for
+from works.models import Author
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -17,10 +17,11 @@ import time
 import pytest
 
 from profiles import hooks, services
-from profiles.models import Author, DirtyAuthor, TrustSnapshot
+from profiles.models import DirtyAuthor, TrustSnapshot
 from profiles.tasks import trust_dirty_recompute, trust_scores_recompute
 from profiles.trust import trust_score
 from tests.integration.waiting import wait_for
+from works.models import Author
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

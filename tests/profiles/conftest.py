@@ -17,7 +17,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from profiles.models import Claim, VerificationLevel
+from profiles.models import Claim
+from works.models import VerificationLevel
 
 ORCID_ID = "0000-0002-1825-0097"
 _emails = itertools.count(1)

@@ -6,7 +6,6 @@ import pytest
 from django.test import Client
 
 from profiles.models import (
-    Author,
     Claim,
     ClaimDispute,
     Conversation,
@@ -18,6 +17,7 @@ from profiles.models import (
     UserProfile,
     WorkHiddenRequest,
 )
+from works.models import Author
 
 pytestmark = pytest.mark.usefixtures("clear_cache")
 

@@ -12,15 +12,9 @@ from django.db import connection
 from django.test import Client
 
 from profiles import claims
-from profiles.models import (
-    Author,
-    Claim,
-    ClaimDispute,
-    DirtyAuthor,
-    Institution,
-    VerificationLevel,
-)
+from profiles.models import Claim, ClaimDispute, DirtyAuthor
 from tests.html import visible_text
+from works.models import Author, Institution, VerificationLevel
 
 from .conftest import ORCID_ID
 

@@ -8,14 +8,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from profiles.models import AuthorAuditLog, Claim, Follow, VerificationLevel
+from profiles.models import AuthorAuditLog, Claim, Follow
 from profiles.services import (
     CurationError,
     authors_merge,
     authorships_remove,
     authorships_split,
 )
-from works.models import Authorship, AuthorshipOverride
+from works.models import Authorship, AuthorshipOverride, VerificationLevel
 
 
 @pytest.fixture
@@ -236,7 +236,7 @@ def test_merge_admin_action_chooses_the_kept_author_then_merges(make_author, mak
     keep, other = make_author("Kept <b>Author</b>"), make_author("Other Author")
     make_work([other])
     client, token = _csrf_client(admin_user)
-    url = reverse("admin:profiles_author_changelist")
+    url = reverse("admin:works_author_changelist")
     chosen = {"action": "merge_authors", "_selected_action": [keep.pk, other.pk]}
 
     page = client.post(url, {**chosen, "index": 0, "csrfmiddlewaretoken": token})
@@ -275,7 +275,7 @@ def test_merge_admin_action_is_refused_without_permission(make_author, make_user
     client.force_login(staff)
 
     response = client.post(
-        reverse("admin:profiles_author_changelist"),
+        reverse("admin:works_author_changelist"),
         {
             "action": "merge_authors",
             "_selected_action": [keep.pk, other.pk],
@@ -365,9 +365,7 @@ def test_author_admin_filters_confusable_and_merged_authors(make_author, admin_u
     client = Client()
     client.force_login(admin_user)
 
-    response = client.get(
-        reverse("admin:profiles_author_changelist"), {"confusable_name__exact": 1}
-    )
+    response = client.get(reverse("admin:works_author_changelist"), {"confusable_name__exact": 1})
 
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1

@@ -6,15 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from profiles.models import (
-    Author,
-    AuthorAuditLog,
-    FeaturedWork,
-    VerificationLevel,
-    WorkHiddenRequest,
-)
+from profiles.models import AuthorAuditLog, FeaturedWork, WorkHiddenRequest
 from tests.html import visible_text
-from works.models import Authorship
+from works.models import Author, Authorship, VerificationLevel
 
 pytestmark = pytest.mark.usefixtures("clear_cache")
 

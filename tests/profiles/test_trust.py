@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from profiles.models import Follow, TrustSnapshot, VerificationLevel
+from profiles.models import Follow, TrustSnapshot
 from profiles.services import trust_facts, trust_scores_recompute
 from profiles.trust import AuthorFacts, band_for, trust_score
+from works.models import VerificationLevel
 
 
 def test_trust_score_seed_calibration():

@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from bzpeer.celery import app
 from profiles import services, tasks
 from profiles.follows import author_follow
-from profiles.models import Author, DirtyAuthor, TrustSnapshot
+from profiles.models import DirtyAuthor, TrustSnapshot
 from profiles.trust import trust_score
+from works.models import Author
 from works.services import works_import
 
 pytestmark = pytest.mark.django_db

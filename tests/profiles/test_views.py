@@ -10,9 +10,9 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from profiles.models import Follow, Institution, VerificationLevel
+from profiles.models import Follow
 from tests.html import visible_text
-from works.models import Authorship, Venue
+from works.models import Authorship, Institution, Venue, VerificationLevel
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from profiles.models import Author
 from works.importers import arxiv
 from works.importers.records import ParseError, RawRecord
-from works.models import Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
+from works.models import Author, Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
 from works.services import ImportFailed, import_batch_run, works_import
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "arxiv"

@@ -21,14 +21,16 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import DateTimeField
 
-from profiles.models import Author, DirtyAuthor, Institution
+from profiles.models import DirtyAuthor
 from profiles.services import authorships_remove, authorships_split
 from works.models import (
+    Author,
     Authorship,
     AuthorshipOverride,
     BatchChange,
     DuplicateWorkCandidate,
     ImportBatch,
+    Institution,
     Topic,
     Venue,
     Work,

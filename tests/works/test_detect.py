@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from profiles.models import Author
-from works.models import Authorship, ImportBatch, Work
+from works.models import Author, Authorship, ImportBatch, Work
 from works.services import (
     IMPORTERS,
     FormatUnknown,

@@ -9,9 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 
-from profiles.models import Author
 from works import synthetic
-from works.models import Authorship, Work, WorkTopic
+from works.models import Author, Authorship, Work, WorkTopic
 
 pytestmark = pytest.mark.django_db
 

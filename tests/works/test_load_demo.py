@@ -8,7 +8,6 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from profiles.models import Author, VerificationLevel
 from works.management.commands.load_demo import (
     FIXTURES,
     SEED_BIBTEX,
@@ -17,7 +16,7 @@ from works.management.commands.load_demo import (
     read_seed,
     seed_work_records,
 )
-from works.models import Authorship, Work
+from works.models import Author, Authorship, VerificationLevel, Work
 
 # The seed works whose title equals a BibTeX entry's (bzpeer.lib.text.title_key).
 MATCHED = {

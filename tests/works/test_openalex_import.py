@@ -10,12 +10,22 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from profiles.models import Author, Institution, TrustSnapshot, VerificationLevel
+from profiles.models import TrustSnapshot
 from works.importers import openalex
 from works.importers.ids import normalize_orcid
 from works.importers.records import RawRecord
 from works.loader import load_records
-from works.models import Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
+from works.models import (
+    Author,
+    Authorship,
+    ImportBatch,
+    Institution,
+    Topic,
+    Venue,
+    VerificationLevel,
+    Work,
+    WorkTopic,
+)
 from works.services import ImportFailed, works_import
 
 SAMPLES = Path(__file__).resolve().parents[2] / "works" / "fixtures" / "openalex"

@@ -13,11 +13,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from profiles.models import Author, Follow, Institution
+from profiles.models import Follow
 from works.models import (
+    Author,
     Authorship,
     BatchChange,
     ImportBatch,
+    Institution,
     Topic,
     Venue,
     Work,

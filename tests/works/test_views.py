@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from profiles.models import Institution
 from tests.html import visible_text
-from works.models import Authorship, Venue, WorkTopic
+from works.models import Authorship, Institution, Venue, WorkTopic
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"

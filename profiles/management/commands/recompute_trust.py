@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from profiles import services, tasks
-from profiles.models import Author, DirtyAuthor
+from profiles.models import DirtyAuthor
+from works.models import Author
 
 
 class Command(BaseCommand):

@@ -27,7 +27,6 @@ from django.utils.text import slugify
 from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.names import normalize_name
 from bzpeer.lib.text import title_key
-from profiles.models import Author, VerificationLevel
 from works import services
 from works.importers import bibtex
 from works.importers.openalex import first_code_url
@@ -40,7 +39,7 @@ from works.importers.records import (
     WorkRecord,
 )
 from works.loader import LoadCounts, load_records
-from works.models import Work
+from works.models import Author, VerificationLevel, Work
 from works.topics import assign_topics
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
