@@ -13,6 +13,8 @@ from graph.slice import MAX_EDGES, MAX_NODES
 from profiles.services import CLOSE_COLLABORATOR_MIN_SHARED_WORKS, trust_scores_recompute
 from works.models import Author, Authorship, Institution
 
+pytestmark = pytest.mark.sqlite
+
 # Author lookup aside, a slice is at most this many queries, whatever the author's size.
 SLICE_QUERIES = 12
 

@@ -35,6 +35,8 @@ from graph.slice import (
 )
 from graph.svg import draw_svg
 
+pytestmark = pytest.mark.sqlite
+
 PARAMS = SliceParams(
     name="test",
     max_nodes=40,

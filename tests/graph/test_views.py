@@ -13,6 +13,8 @@ from profiles.services import trust_scores_recompute
 from tests.html import visible_text
 from works.models import Author, Institution
 
+pytestmark = pytest.mark.sqlite
+
 HTMX = {"HX-Request": "true"}
 REDIS_DOWN = {
     "default": {

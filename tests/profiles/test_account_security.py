@@ -19,7 +19,7 @@ from profiles.models import (
 )
 from works.models import Author
 
-pytestmark = pytest.mark.usefixtures("clear_cache")
+pytestmark = [pytest.mark.sqlite, pytest.mark.usefixtures("clear_cache")]
 
 MODELS = [
     Claim,

@@ -16,7 +16,7 @@ from tests.html import visible_text
 
 from .conftest import ORCID_ID
 
-pytestmark = pytest.mark.usefixtures("clear_cache", "fast_passwords")
+pytestmark = [pytest.mark.sqlite, pytest.mark.usefixtures("clear_cache", "fast_passwords")]
 
 PASSWORD = "correct horse battery staple 42"
 

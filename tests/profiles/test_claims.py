@@ -18,7 +18,7 @@ from works.models import Author, Institution, VerificationLevel
 
 from .conftest import ORCID_ID
 
-pytestmark = pytest.mark.usefixtures("clear_cache")
+pytestmark = [pytest.mark.sqlite, pytest.mark.usefixtures("clear_cache")]
 
 
 def _claim_url(author: Author) -> str:
@@ -491,6 +491,7 @@ def _race(*calls):
     return results
 
 
+@pytest.mark.postgresql  # row locks under concurrent transactions
 @pytest.mark.django_db(transaction=True)
 def test_two_people_claiming_at_once_leave_one_owner(make_author, make_account):
     umich = Institution.objects.create(display_name="UMich", homepage_url="https://umich.edu")
@@ -509,6 +510,7 @@ def test_two_people_claiming_at_once_leave_one_owner(make_author, make_account):
     assert "Another researcher has claimed this record" in str(lost)
 
 
+@pytest.mark.postgresql  # row locks under concurrent transactions
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_approving_at_once_leave_one_owner(make_author, make_account):
     author = make_author()

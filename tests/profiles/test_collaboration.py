@@ -10,7 +10,7 @@ from django.test import Client
 from profiles.models import Conversation, Invitation, Message
 from tests.html import visible_text
 
-pytestmark = pytest.mark.usefixtures("clear_cache")
+pytestmark = [pytest.mark.sqlite, pytest.mark.usefixtures("clear_cache")]
 
 LOCK_TEXT = "Claim this author entity first to unlock direct invitations."
 

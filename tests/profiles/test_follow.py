@@ -15,7 +15,7 @@ from profiles.models import DirtyAuthor, Follow, UserProfile
 from tests.html import visible_text
 from works.models import Work
 
-pytestmark = pytest.mark.usefixtures("clear_cache")
+pytestmark = [pytest.mark.sqlite, pytest.mark.usefixtures("clear_cache")]
 
 
 def test_follow_post_queries_are_bounded(

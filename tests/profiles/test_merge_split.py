@@ -17,6 +17,8 @@ from profiles.services import (
 )
 from works.models import Authorship, AuthorshipOverride, VerificationLevel
 
+pytestmark = pytest.mark.sqlite
+
 
 @pytest.fixture
 def admin_user(make_user):

@@ -10,7 +10,7 @@ from profiles.models import AuthorAuditLog, FeaturedWork, WorkHiddenRequest
 from tests.html import visible_text
 from works.models import Author, Authorship, VerificationLevel
 
-pytestmark = pytest.mark.usefixtures("clear_cache")
+pytestmark = [pytest.mark.sqlite, pytest.mark.usefixtures("clear_cache")]
 
 
 @pytest.fixture

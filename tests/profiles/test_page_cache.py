@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from bzpeer.lib.versions import author_versions_bump
 from profiles.services import trust_scores_recompute
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 
 
 @pytest.fixture(autouse=True)

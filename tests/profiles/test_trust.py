@@ -9,6 +9,8 @@ from profiles.services import trust_facts, trust_scores_recompute
 from profiles.trust import AuthorFacts, band_for, trust_score
 from works.models import VerificationLevel
 
+pytestmark = pytest.mark.sqlite
+
 
 def test_trust_score_seed_calibration():
     facts = AuthorFacts(

@@ -10,7 +10,7 @@ from profiles import selectors
 from profiles.models import TrustSnapshot
 from profiles.services import trust_scores_recompute
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 
 POLYLINE = re.compile(r'<polyline points="([^"]*)"')
 

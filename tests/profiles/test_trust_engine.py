@@ -18,7 +18,7 @@ from profiles.trust import trust_score
 from works.models import Author
 from works.services import works_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 
 OPENALEX_WORKS = Path(__file__).parents[1] / "integration" / "fixtures" / "openalex_works_3.json"
 STORED = (

@@ -14,6 +14,8 @@ from profiles.models import Follow
 from tests.html import visible_text
 from works.models import Authorship, Institution, Venue, VerificationLevel
 
+pytestmark = pytest.mark.sqlite
+
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
 

@@ -7,7 +7,7 @@ import pytest
 from tests.html import visible_text
 from works.models import BYLINE_LENGTH
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 
 
 def test_works_listing_byline_shows_the_first_names_the_author_and_how_many_more(

@@ -16,6 +16,8 @@ from works.importers.records import ParseError, RawRecord
 from works.models import Author, Authorship, ImportBatch, Topic, Venue, Work, WorkTopic
 from works.services import ImportFailed, import_batch_run, works_import
 
+pytestmark = pytest.mark.sqlite
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "arxiv"
 SNAPSHOT = FIXTURES / "arxiv_snapshot_head.jsonl"
 OAI_ARXIV = FIXTURES / "oai_arxiv.xml"

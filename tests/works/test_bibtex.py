@@ -12,6 +12,8 @@ from works.importers import bibtex
 from works.importers.readers import BadRecord
 from works.importers.records import ParseError, RawRecord
 
+pytestmark = pytest.mark.sqlite
+
 BIB = Path(__file__).parent / "fixtures" / "vipa_mingli_song.bib"
 
 

@@ -20,6 +20,8 @@ from works.services import (
     works_import,
 )
 
+pytestmark = pytest.mark.sqlite
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent / "fixtures"
 OPENALEX_ARRAY = ROOT / "works" / "fixtures" / "openalex" / "rag_works_sample.json.gz"

@@ -16,6 +16,8 @@ from works.services import (
     works_import,
 )
 
+pytestmark = pytest.mark.sqlite
+
 FIRST = """
 @article{he2016a, title={Deep Residual Learning for Image Recognition},
   author={He, Kaiming and Zhang, Xiangyu}, year={2016}, doi={10.1000/first.1}}

@@ -16,6 +16,8 @@ from works import services, tasks
 from works.models import ImportBatch, Work
 from works.services import works_import
 
+pytestmark = pytest.mark.sqlite
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SNAPSHOT = FIXTURES / "arxiv" / "arxiv_snapshot_head.jsonl"
 OAI_RAW = FIXTURES / "arxiv" / "oai_arxivraw.xml"
@@ -214,6 +216,7 @@ def test_import_task_records_a_missing_file_as_failure(media):
     assert batch.errors[0]["message"].startswith("the import stopped: FileNotFoundError")
 
 
+@pytest.mark.postgresql  # the advisory lock
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_at_once_end_as_if_run_one_after_the_other():
     if connection.vendor != "postgresql":

@@ -18,6 +18,8 @@ from works.management.commands.load_demo import (
 )
 from works.models import Author, Authorship, VerificationLevel, Work
 
+pytestmark = pytest.mark.sqlite
+
 # The seed works whose title equals a BibTeX entry's (bzpeer.lib.text.title_key).
 MATCHED = {
     "A Survey of Neural Trees",

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from works.models import Authorship
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 
 
 def test_any_finds_what_in_finds(make_author):
@@ -30,6 +30,7 @@ def test_any_on_a_foreign_key_and_across_a_join(make_author, make_work):
     )
 
 
+@pytest.mark.postgresql  # arrays
 def test_postgresql_sends_one_array_parameter(make_author):
     if connection.vendor != "postgresql":
         pytest.skip("arrays are PostgreSQL's; elsewhere `any` is `in`")

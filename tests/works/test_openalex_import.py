@@ -28,6 +28,8 @@ from works.models import (
 )
 from works.services import ImportFailed, works_import
 
+pytestmark = pytest.mark.sqlite
+
 SAMPLES = Path(__file__).resolve().parents[2] / "works" / "fixtures" / "openalex"
 ENTITIES = Path(__file__).resolve().parent / "fixtures" / "openalex" / "entities"
 WORKS = SAMPLES / "rag_works_sample.json.gz"

@@ -15,6 +15,8 @@ from works.loader import load_records
 from works.models import Author, Authorship, BatchChange, ImportBatch, Work
 from works.services import import_batch_run, works_import
 
+pytestmark = pytest.mark.sqlite
+
 ENTITY = Path(__file__).resolve().parent / "fixtures" / "openalex" / "entities" / "W2741809807.json"
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from works.topics import TAXONOMY, assign_topics, matched_phrases, topic_for
 
+pytestmark = pytest.mark.sqlite
+
 SEED = Path(__file__).parents[2] / "works" / "fixtures" / "seed_works.json"
 
 

@@ -27,6 +27,8 @@ from works.models import (
 )
 from works.services import BatchUndoRefused, import_batch_run, import_batch_undo
 
+pytestmark = pytest.mark.sqlite
+
 SAMPLES = Path(__file__).resolve().parents[2] / "works" / "fixtures" / "openalex"
 OA = "https://openalex.org/"
 

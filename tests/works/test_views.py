@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from tests.html import visible_text
 from works.models import Authorship, Institution, Venue, WorkTopic
+
+pytestmark = pytest.mark.sqlite
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
