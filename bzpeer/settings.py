@@ -98,6 +98,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds them without it.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+    # runserver answers in threads, each with its own connection. A transaction that reads
+    # first and writes later (get_or_create) fails at once with "database is locked" when
+    # another holds the write lock (an import is one transaction): SQLite cannot wait there.
+    # Taking the write lock at BEGIN lets it wait, up to the timeout, for the import to end.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30}
 
 # Redis is optional: without it the app is a single process that needs nothing else.
 REDIS_URL = os.environ.get("REDIS_URL", "")

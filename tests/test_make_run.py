@@ -57,6 +57,46 @@ print(json.dumps({
 }))
 """
 
+# Run inside `manage.py shell`: a follow that arrives while another thread's transaction
+# holds SQLite's write lock, as when someone follows a researcher during an admin import
+# under runserver's threads. Prints how each side ended, as JSON.
+FOLLOW_DURING_A_WRITE = """
+import json, threading, time
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import F
+from profiles.follows import author_follow
+from works.models import Author, Work
+
+researcher = Author.objects.get(name_key="mingli song")
+user = get_user_model().objects.create_user("newcomer-follower")
+holding = threading.Event()
+outcome = {}
+
+def writer():
+    try:
+        with transaction.atomic():
+            Work.objects.filter(pk=Work.objects.order_by("pk")[0].pk).update(year=F("year"))
+            holding.set()
+            time.sleep(1)  # the follow below starts while this holds the write lock
+        outcome["writer"] = "committed"
+    except Exception as exc:
+        outcome["writer"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        holding.set()
+        connection.close()
+
+thread = threading.Thread(target=writer)
+thread.start()
+holding.wait()
+try:
+    outcome["follow"] = "followed" if author_follow(author=researcher, user=user) else "no change"
+except Exception as exc:
+    outcome["follow"] = f"{type(exc).__name__}: {exc}"
+thread.join()
+print(json.dumps(outcome))
+"""
+
 
 def _manage(*args: str, database: Path, media: Path) -> str:
     env = {
@@ -91,8 +131,12 @@ def newcomer_site(tmp_path_factory) -> dict:
     _manage("migrate", "--no-input", **run)
     first = _manage("load_demo", **run)
     second = _manage("load_demo", **run)  # `make run` again: the demo is loaded already
-    walk = json.loads(_manage("shell", "--no-imports", "-c", WALK, **run).strip().splitlines()[-1])
-    return {"database": database, "load_demo": (first, second), **walk}
+    walk = _json_out(_manage("shell", "--no-imports", "-c", WALK, **run))
+    return {"database": database, "load_demo": (first, second), "run": run, **walk}
+
+
+def _json_out(output: str) -> dict:
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def test_migrate_makes_a_new_sqlite_file(newcomer_site):
@@ -131,3 +175,11 @@ def test_the_work_page_and_graph_fragment_show_the_seed_researcher(newcomer_site
     assert latex_to_text(newcomer_site["work_title"]) in work_page
     assert "Mingli Song" in work_page
     assert "Mingli Song" in visible_text(newcomer_site["graph"])
+
+
+def test_a_follow_during_another_write_waits_for_it_instead_of_failing(newcomer_site):
+    # Without transaction_mode IMMEDIATE (settings), SQLite refuses the follow's write at
+    # once ("database is locked"): it read first, then asked for the lock another holds.
+    run = newcomer_site["run"]
+    outcome = _json_out(_manage("shell", "--no-imports", "-c", FOLLOW_DURING_A_WRITE, **run))
+    assert outcome == {"writer": "committed", "follow": "followed"}
