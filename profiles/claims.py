@@ -1,6 +1,6 @@
 """Claims and verification, disputes, and what an owner may change about their record.
 
-Routes to a claim (DESIGN.md, "Verification levels"):
+Routes to a claim (README, "Accounts, claims and verification"):
   1. ORCID: the user's ORCID iD from an ORCID sign-in (allauth SocialAccount, provider
      "orcid") equals the record's ORCID → approved at once, L3. A typed iD is never evidence.
   2. Institutional email: a verified email (allauth EmailAddress) whose domain is the
@@ -26,8 +26,10 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from bzpeer.lib.events import Why, authors_changed_announce
+from bzpeer.lib.ids import normalize_orcid
 from works.models import Author, Authorship, VerificationLevel, Work
 
+from .curation import authorships_split
 from .models import Claim, ClaimDispute, FeaturedWork, Follow, WorkHiddenRequest
 
 MAX_EVIDENCE_LINKS = 5
@@ -83,16 +85,10 @@ def author_owner_claim(author: Author) -> Claim | None:
 
 
 def user_orcid_ids(user) -> set[str]:
-    """ORCID iDs this user proved by signing in with ORCID (never typed in)."""
+    """ORCID iDs this user proved by signing in with ORCID (never typed in); an iD whose
+    check digit fails is none."""
     uids = SocialAccount.objects.filter(user=user, provider="orcid").values_list("uid", flat=True)
-    return {normalize_orcid(uid) for uid in uids}
-
-
-def normalize_orcid(value: str) -> str:
-    value = (value or "").strip().upper()
-    for prefix in ("HTTPS://ORCID.ORG/", "HTTP://ORCID.ORG/", "HTTPS://SANDBOX.ORCID.ORG/"):
-        value = value.removeprefix(prefix)
-    return value
+    return {orcid for uid in uids if (orcid := normalize_orcid(uid))}
 
 
 def institution_domains(author: Author) -> list[str]:
@@ -146,7 +142,8 @@ class ClaimRoutes:
 
     @property
     def orcid_matches(self) -> bool:
-        return bool(self.record_orcid) and normalize_orcid(self.record_orcid) in self.user_orcids
+        record = normalize_orcid(self.record_orcid)
+        return record is not None and record in self.user_orcids
 
     @property
     def pending(self) -> Claim | None:
@@ -266,7 +263,8 @@ def claim_by_orcid(*, author: Author, user) -> Claim:
     """Route 1. Only an ORCID iD proved by signing in counts; request data is never read."""
     if not author.orcid:
         raise ClaimError("This record has no ORCID iD to compare with.")
-    if normalize_orcid(author.orcid) not in user_orcid_ids(user):
+    record = normalize_orcid(author.orcid)
+    if record is None or record not in user_orcid_ids(user):
         raise ClaimError(
             "The ORCID iD you signed in with is not this record's. Use another route instead."
         )
@@ -530,8 +528,6 @@ def work_hidden_request_decide(
 ) -> WorkHiddenRequest:
     """Approved: the authorship is split off the record (a new L1 author gets it, sticky
     across re-imports, audit-logged). Rejected: the work shows on the profile again."""
-    from .services import authorships_split
-
     request = WorkHiddenRequest.objects.select_for_update().get(pk=request_id)
     _require_reviewer(request.requested_by_id, admin)
     if request.status != WorkHiddenRequest.Status.PENDING:

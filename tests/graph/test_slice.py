@@ -10,17 +10,11 @@ import networkx as nx
 import pytest
 from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
 
+from graph.kinds import ABOUT, AFFILIATED, AUTHOR, AUTHORED, COAUTHORED, INSTITUTION, TOPIC, WORK
+from graph.layout import layout_radial
 from graph.slice import (
-    ABOUT,
-    AFFILIATED,
-    AUTHOR,
-    AUTHORED,
-    COAUTHORED,
-    INSTITUTION,
     MAX_EDGES,
     MAX_NODES,
-    TOPIC,
-    WORK,
     Neighbourhood,
     Paper,
     Person,
@@ -29,7 +23,6 @@ from graph.slice import (
     Subject,
     graph_build,
     graph_cut,
-    layout_radial,
     rank_from,
     slice_from,
 )

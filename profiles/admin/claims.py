@@ -16,10 +16,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import claims
-from .account_forms import ClaimDecisionForm, ReviewDecisionForm
-from .claims import ClaimError
-from .models import Claim, ClaimDispute, Invitation, WorkHiddenRequest
+from .. import claims
+from ..account_forms import ClaimDecisionForm, ReviewDecisionForm
+from ..claims import ClaimError
+from ..models import Claim, ClaimDispute, Invitation, WorkHiddenRequest
 
 
 class DecideMixin:
