@@ -1,4 +1,4 @@
-"""Claims and verification, disputes, and what an owner may change about their record.
+"""Claims and verification, and disputes about an owner (what owners change: profiles.owner).
 
 Routes to a claim (README, "Accounts, claims and verification"):
   1. ORCID: the user's ORCID iD from an ORCID sign-in (allauth SocialAccount, provider
@@ -27,13 +27,11 @@ from django.utils import timezone
 
 from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.ids import normalize_orcid
-from works.models import Author, Authorship, VerificationLevel, Work
+from works.models import Author, VerificationLevel
 
-from .curation import authorships_split
-from .models import Claim, ClaimDispute, FeaturedWork, Follow, WorkHiddenRequest
+from .models import Claim, ClaimDispute, FeaturedWork, Follow
 
 MAX_EVIDENCE_LINKS = 5
-MAX_FEATURED_WORKS = 3
 EVIDENCE_ORCID = "ORCID iD confirmed by sign-in"
 EVIDENCE_EMAIL = "Institutional email at {domain} verified"
 EVIDENCE_REVIEWED = "Evidence reviewed and approved by an admin"
@@ -324,7 +322,7 @@ def claim_with_evidence(*, author: Author, user, links: list[str], note: str) ->
     return claim
 
 
-def _require_reviewer(claim_user_id: int, admin) -> None:
+def require_reviewer(claim_user_id: int, admin) -> None:
     if not (admin.is_active and admin.is_staff):
         raise ClaimError("Only an admin decides claims.")
     if claim_user_id == admin.pk:
@@ -335,7 +333,7 @@ def _require_reviewer(claim_user_id: int, admin) -> None:
 def claim_decide(*, claim_id: int, admin, approve: bool, reason_code: str, note: str = "") -> Claim:
     """An admin approves (L2) or rejects a pending claim, with a reason code."""
     claim = Claim.objects.select_for_update().get(pk=claim_id)
-    _require_reviewer(claim.user_id, admin)
+    require_reviewer(claim.user_id, admin)
     if claim.status != Claim.Status.PENDING:
         raise ClaimError(f"This claim was already decided ({claim.get_status_display()}).")
     if reason_code not in Claim.Reason.values:
@@ -363,7 +361,7 @@ def claim_decide(*, claim_id: int, admin, approve: bool, reason_code: str, note:
 def claim_raise_to_l4(*, claim_id: int, admin, note: str) -> Claim:
     """An admin's documented review of an approved claim: the record becomes L4."""
     claim = Claim.objects.select_for_update().get(pk=claim_id)
-    _require_reviewer(claim.user_id, admin)
+    require_reviewer(claim.user_id, admin)
     if claim.status != Claim.Status.APPROVED:
         raise ClaimError("Only an approved claim can be raised to L4.")
     if claim.level == VerificationLevel.L4:
@@ -456,95 +454,3 @@ def dispute_decide(*, dispute_id: int, admin, uphold: bool, note: str = "") -> C
             claim.decided_by = admin
             _end_ownership(claim, status=Claim.Status.REVOKED)
     return dispute
-
-
-# --- writes: what the owner may change ---------------------------------------------------
-
-
-def _require_owner(author: Author, user) -> Claim:
-    claim = Claim.objects.filter(author=author, user=user, status=Claim.Status.APPROVED).first()
-    if claim is None:
-        raise ClaimError("Only the record's owner can do this.")
-    return claim
-
-
-@transaction.atomic
-def author_owner_update(
-    *, author: Author, user, bio: str, open_to_collaborate: bool, featured_work_ids: list[int]
-) -> None:
-    """Bio, open to collaborate and featured works: nothing else is the owner's to edit."""
-    _require_owner(author, user)
-    Author.objects.filter(pk=author.pk).update(
-        bio=bio.strip(), open_to_collaborate=open_to_collaborate, updated_at=timezone.now()
-    )
-    ids = list(dict.fromkeys(featured_work_ids))[:MAX_FEATURED_WORKS]
-    valid = set(
-        Work.objects.filter(pk__in=ids, authorships__author=author).values_list("pk", flat=True)
-    )
-    FeaturedWork.objects.filter(author=author).delete()
-    FeaturedWork.objects.bulk_create(
-        FeaturedWork(author=author, work_id=pk, position=i)
-        for i, pk in enumerate(pk for pk in ids if pk in valid)
-    )
-
-
-@transaction.atomic
-def author_visibility_set(*, author: Author, user, hidden: bool) -> None:
-    """Consent: the owner takes the profile off public pages and lists, or back."""
-    _require_owner(author, user)
-    Author.objects.filter(pk=author.pk).update(hidden=hidden, updated_at=timezone.now())
-    # The author is a node in co-authors' graph slices: those are redrawn without it.
-    authors_changed_announce([author.pk], why=Why.PROFILE, sender=author_visibility_set)
-
-
-@transaction.atomic
-def work_not_mine(*, author: Author, user, work: Work, note: str) -> WorkHiddenRequest:
-    """Hides the work from the owner's profile until an admin reviews the request."""
-    _require_owner(author, user)
-    authorship = Authorship.objects.filter(work=work, author=author).first()
-    if authorship is None:
-        raise ClaimError("This work is not on your record.")
-    existing = WorkHiddenRequest.objects.filter(
-        author=author, work=work, status=WorkHiddenRequest.Status.PENDING
-    ).first()
-    if existing:
-        return existing
-    # the profile's works list changes: its cached page must not be served again
-    Author.objects.filter(pk=author.pk).update(updated_at=timezone.now())
-    try:
-        with transaction.atomic():
-            return WorkHiddenRequest.objects.create(
-                author=author, work=work, authorship=authorship, requested_by=user, note=note
-            )
-    except IntegrityError:
-        return WorkHiddenRequest.objects.get(
-            author=author, work=work, status=WorkHiddenRequest.Status.PENDING
-        )
-
-
-@transaction.atomic
-def work_hidden_request_decide(
-    *, request_id: int, admin, approve: bool, note: str = ""
-) -> WorkHiddenRequest:
-    """Approved: the authorship is split off the record (a new L1 author gets it, sticky
-    across re-imports, audit-logged). Rejected: the work shows on the profile again."""
-    request = WorkHiddenRequest.objects.select_for_update().get(pk=request_id)
-    _require_reviewer(request.requested_by_id, admin)
-    if request.status != WorkHiddenRequest.Status.PENDING:
-        raise ClaimError("This request was already decided.")
-    if approve:
-        authorship = request.authorship
-        if authorship is not None and authorship.author_id == request.author_id:
-            authorships_split(
-                authorships=[authorship],
-                user=admin,
-                reason=f"Not mine, owner's request {request.pk}: {note}"[:255],
-            )
-    request.status = (
-        WorkHiddenRequest.Status.APPROVED if approve else WorkHiddenRequest.Status.REJECTED
-    )
-    request.decision_reason = note[:255]
-    request.decided_by = admin
-    request.decided_at = timezone.now()
-    request.save()
-    return request

@@ -1,4 +1,5 @@
-"""Claiming a record, and what its owner may change: thin views over profiles.claims.
+"""Claiming a record, and what its owner may change: thin views over profiles.claims and
+profiles.owner.
 
 A user's own claims are loaded through a query filtered by that user (another user's claim
 is a 404); an owner's record through an approved claim of theirs. Every change is a POST
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bzpeer.lib.ratelimit import RateLimited, rate_limit_consume
 from works.models import Author, Work
 
-from .. import claims, selectors
+from .. import claims, owner, selectors
 from ..account_forms import DisputeForm, EvidenceClaimForm, NotMineForm, OwnerEditForm
 from ..claims import ClaimError
 from ..models import Claim, FeaturedWork, WorkHiddenRequest
@@ -161,7 +162,7 @@ def author_edit(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         form = OwnerEditForm(request.POST, works=works)
         if form.is_valid():
-            claims.author_owner_update(
+            owner.author_owner_update(
                 author=author,
                 user=request.user,
                 bio=form.cleaned_data["bio"],
@@ -192,7 +193,7 @@ def author_edit(request: HttpRequest, slug: str) -> HttpResponse:
 def author_visibility(request: HttpRequest, slug: str) -> HttpResponse:
     author = _get_owned_author(slug, request.user)
     hidden = request.POST.get("hidden") == "1"
-    claims.author_visibility_set(author=author, user=request.user, hidden=hidden)
+    owner.author_visibility_set(author=author, user=request.user, hidden=hidden)
     if hidden:
         messages.success(request, "Your profile is hidden from public pages and search.")
     else:
@@ -208,7 +209,7 @@ def work_not_mine(request: HttpRequest, slug: str, work_id: int) -> HttpResponse
     form = NotMineForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            claims.work_not_mine(
+            owner.work_not_mine(
                 author=author, user=request.user, work=work, note=form.cleaned_data["note"]
             )
             messages.success(
