@@ -126,10 +126,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Tasks name their queue on the decorator (profiles.tasks, graph.tasks); routes only for
+# the modules that do not yet.
 CELERY_TASK_ROUTES = {
     "works.tasks.*": {"queue": "imports"},
-    "profiles.tasks.*": {"queue": "scores"},
-    "graph.tasks.*": {"queue": "graph"},
 }
 # A task a dead worker held comes back after visibility_timeout; every retry countdown
 # (TRUST_RETRY_BACKOFF_MAX) stays below it, so a waiting retry is never handed out twice.
@@ -152,10 +152,9 @@ CELERY_BEAT_SCHEDULE = {
 # digest per period.
 FOLLOW_DIGEST_EVERY_SECONDS = float(os.environ.get("FOLLOW_DIGEST_EVERY_SECONDS", "86400"))
 CELERY_BEAT_SCHEDULE["follow-digests"] = {
-    "task": "profiles.accounts_tasks.follow_digests_send",
+    "task": "profiles.tasks.follow_digests_send",
     "schedule": min(FOLLOW_DIGEST_EVERY_SECONDS, 3600.0),
 }
-CELERY_IMPORTS = ["profiles.accounts_tasks"]
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -268,10 +267,7 @@ TRUST_DIRTY_MAX_CHUNKS = int(os.environ.get("TRUST_DIRTY_MAX_CHUNKS", "20"))
 # recompute_trust --all keeps at most this many chunk tasks in flight.
 TRUST_RECOMPUTE_WINDOW = int(os.environ.get("TRUST_RECOMPUTE_WINDOW", "8"))
 TRUST_RETRY_BACKOFF_MAX = min(300, CELERY_BROKER_VISIBILITY_TIMEOUT // 2)
-# Test-only pause points in the trust engine (tests/integration/test_worker_kill.py), driven
-# by Redis keys; honoured only with DEBUG on and this set, never in production.
-TRUST_TEST_HOOKS = DEBUG and env_bool("TRUST_TEST_HOOKS", False)
-# bench/ only: a minimal reference page at /_bench/reference/. Never set in production.
+# bench/ only: mounts bench/reference_view.py at /_bench/reference/. Never set in production.
 BENCH_REFERENCE_VIEW = env_bool("BENCH_REFERENCE_VIEW", False)
 # How many claims, disputes, invitations and messages one user may send: "<n>/<s|m|h|d>"
 # (bzpeer/lib/ratelimit.py).

@@ -15,7 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
 ]
 
-if settings.BENCH_REFERENCE_VIEW:  # bench/ only (bzpeer/bench_views.py); never in production
-    from bzpeer.bench_views import reference
+if settings.BENCH_REFERENCE_VIEW:  # set by bench/ only, never in production
+    from bench.reference_view import reference
 
     urlpatterns.append(path("_bench/reference/", reference, name="bench-reference"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.http import QueryDict
 
-from .slice import KIND_LABELS, NODE_KINDS
+from .kinds import KIND_LABELS, NODE_KINDS
 
 FILTER_KEYS = ("show", "from", "to", "min_shared", "depth")
 
@@ -46,7 +46,7 @@ class ExploreFilterForm(forms.Form):
         return {"year_from": "from", "year_to": "to"}.get(field_name, field_name)
 
     def filters(self) -> dict:
-        """Keyword arguments for services.explorer_params; an invalid value is left out
+        """Keyword arguments for presets.explorer_params; an invalid value is left out
         (its default applies) rather than failing the page."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})

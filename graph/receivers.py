@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bzpeer.lib.events import Why
 
-from .services import coauthors_versions_bump_on_commit, slices_precompute_on_commit
+from .cache import coauthors_versions_bump_on_commit, slices_precompute_on_commit
 
 
 def slices_follow_authors_changed(sender, *, author_ids: frozenset[int], why: Why, **_) -> None:

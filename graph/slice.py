@@ -7,44 +7,34 @@ slice, down to the last coordinate, and is tested without a database:
     neighbourhood --graph_build--> networkx.Graph --rank_from--> personalised PageRank
         --graph_cut--> at most `max_nodes` nodes and `max_edges` edges
         --layout_radial--> positions by type --> GraphSlice (drawn by graph.svg)
+
+A little over 500 lines on purpose: a slice's types and the steps that fill them change
+together and are read together; the layout (graph.layout) and the kinds (graph.kinds) are
+apart because they stand alone.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
-from django.utils.safestring import SafeString, mark_safe
 
-AUTHOR, WORK, TOPIC, INSTITUTION = "author", "work", "topic", "institution"
-NODE_KINDS = (AUTHOR, WORK, TOPIC, INSTITUTION)
-# What the filters call the kinds: the centre author is always shown.
-KIND_LABELS = {
-    AUTHOR: "co-authors",
-    WORK: "works",
-    TOPIC: "topics",
-    INSTITUTION: "institutions",
-}
-
-AUTHORED, COAUTHORED, ABOUT, AFFILIATED = "authored", "co-authored", "about", "affiliated"
-EDGE_KINDS = (COAUTHORED, AUTHORED, ABOUT, AFFILIATED)
-EDGE_MEANINGS = {
-    AUTHORED: "a researcher is on the byline of a work",
-    COAUTHORED: "two researchers share works; the thicker the line, the more shared works",
-    ABOUT: "a work is classified under a topic",
-    AFFILIATED: "a researcher lists the institution on a byline or as their last known one",
-}
-
-# How the text list introduces each kind of edge under the node it is listed with.
-LIST_HEADINGS = {
-    AUTHORED: "Authors in this graph",
-    COAUTHORED: "Co-authored with",
-    ABOUT: "About",
-    AFFILIATED: "Affiliated with",
-}
+from .kinds import (
+    ABOUT,
+    AFFILIATED,
+    AUTHOR,
+    AUTHORED,
+    COAUTHORED,
+    EDGE_KINDS,
+    INSTITUTION,
+    LIST_HEADINGS,
+    NODE_KINDS,
+    TOPIC,
+    WORK,
+)
+from .layout import layout_radial
 
 # Hard ceilings for any slice, whatever the parameters ask.
 MAX_NODES = 200
@@ -215,19 +205,9 @@ class GraphSlice:
     topics_total: int = 0
     works_total: int = 0
     candidates: int = 0  # nodes found before the cut
-    svg: str = ""  # escaped markup from graph.svg
+    svg: str = ""  # escaped markup from graph.svg (marked safe by graph.rendering)
     html: str = ""  # the whole fragment (templates/graph/_slice.html), rendered once
     by_id: dict[str, SliceNode] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def svg_markup(self) -> SafeString:
-        # Built by graph.svg with format_html: every imported string in it is escaped.
-        return mark_safe(self.svg)
-
-    @property
-    def html_markup(self) -> SafeString:
-        # Rendered by Django templates (autoescaped) when the slice was built.
-        return mark_safe(self.html)
 
     def of_kind(self, kind: str) -> list[SliceNode]:
         return [n for n in self.nodes if n.kind == kind and not n.is_center]
@@ -444,107 +424,6 @@ def graph_cut(
     cut.add_nodes_from((n, graph.nodes[n]) for n in sorted(set(order) & linked))
     cut.add_edges_from((u, v, graph.edges[u, v]) for u, v in edges)
     return cut
-
-
-# --- layout ------------------------------------------------------------------------------
-
-# Ring of each node: the centre, its co-authors, the works, then topics, institutions and
-# second-hop people on the outside. Radii are fractions of the drawing's half-size.
-RING_RADII = (0.0, 0.36, 0.68, 1.0)
-
-
-def _ring(graph: nx.Graph, n: str) -> int:
-    data = graph.nodes[n]
-    if data["kind"] == AUTHOR:
-        return 1 if data.get("hop", 1) <= 1 else 3
-    return 2 if data["kind"] == WORK else 3
-
-
-def _circular_mean(angles: list[float]) -> float | None:
-    if not angles:
-        return None
-    s = sum(math.sin(a) for a in angles)
-    c = sum(math.cos(a) for a in angles)
-    if abs(s) < 1e-9 and abs(c) < 1e-9:
-        return angles[0]
-    return math.atan2(s, c)
-
-
-def _spread(order: list[str], targets: Mapping[str, float | None]) -> dict[str, float]:
-    """Even angles around a ring for `order`, turned to sit nearest to the targets."""
-    n = len(order)
-    if n == 0:
-        return {}
-    step = 2 * math.pi / n
-    offsets = [
-        targets[node] - i * step for i, node in enumerate(order) if targets[node] is not None
-    ]
-    start = _circular_mean(offsets)
-    start = -math.pi / 2 if start is None else start
-    return {node: start + i * step for i, node in enumerate(order)}
-
-
-def _chain(nodes: list[str], graph: nx.Graph, rank: Mapping[str, float]) -> list[str]:
-    """Co-authors in an order that puts those who work together side by side: start at the
-    top-ranked, then go on to the strongest tie of the last one placed, else the next."""
-    left = sorted(nodes, key=lambda n: (-rank.get(n, 0.0), n))
-    order: list[str] = []
-    remaining = set(left)
-    while remaining:
-        nxt = None
-        if order:
-            ties = [
-                (-graph.edges[order[-1], m].get("weight", 1), -rank.get(m, 0.0), m)
-                for m in graph.adj[order[-1]]
-                if m in remaining
-            ]
-            if ties:
-                nxt = min(ties)[2]
-        if nxt is None:
-            nxt = next(n for n in left if n in remaining)
-        order.append(nxt)
-        remaining.discard(nxt)
-    return order
-
-
-def layout_radial(graph: nx.Graph, rank: Mapping[str, float], center: str) -> dict[str, tuple]:
-    """Positions in [-1, 1]²: the centre in the middle, a ring per type outside it.
-
-    Each ring is ordered by where its neighbours on the inner rings sit (circular mean of
-    their angles), so works sit near their co-authors and topics near their works; then
-    spread evenly. Sorted inputs and fixed tie-breaks: same graph, same positions.
-    """
-    rings: dict[int, list[str]] = defaultdict(list)
-    for n in sorted(graph):
-        rings[0 if n == center else _ring(graph, n)].append(n)
-    angle: dict[str, float] = {}
-    positions: dict[str, tuple[float, float]] = {center: (0.0, 0.0)} if center in graph else {}
-
-    ring1 = _chain(rings[1], graph, rank)
-    angle.update(_spread(ring1, dict.fromkeys(ring1)))
-    for ring in (2, 3):
-        targets = {}
-        for n in rings[ring]:
-            placed = [angle[m] for m in sorted(graph.adj[n]) if m in angle]
-            targets[n] = _circular_mean(placed)
-        # Unplaced ones (no inner neighbour) keep their rank order at the end of the ring.
-        order = sorted(
-            rings[ring],
-            key=lambda n: (
-                targets[n] is None,
-                (targets[n] or 0.0) % (2 * math.pi),
-                -rank.get(n, 0.0),
-                n,
-            ),
-        )
-        angle.update(_spread(order, targets))
-    for ring in (1, 2, 3):
-        radius = RING_RADII[ring]
-        if ring == 1:  # many co-authors need a wider circle
-            radius += 0.16 * min(1.0, len(rings[1]) / 70)
-        for n in rings[ring]:
-            positions[n] = (radius * math.cos(angle[n]), radius * math.sin(angle[n]))
-    return positions
 
 
 # --- the whole pipeline ------------------------------------------------------------------

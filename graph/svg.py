@@ -13,19 +13,8 @@ from collections.abc import Mapping
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from .slice import (
-    ABOUT,
-    AFFILIATED,
-    AUTHOR,
-    AUTHORED,
-    COAUTHORED,
-    INSTITUTION,
-    TOPIC,
-    WORK,
-    GraphSlice,
-    SliceEdge,
-    SliceNode,
-)
+from .kinds import ABOUT, AFFILIATED, AUTHOR, AUTHORED, COAUTHORED, INSTITUTION, TOPIC, WORK
+from .slice import GraphSlice, SliceEdge, SliceNode
 
 # Colour and shape per node type (the legend in templates/graph/_legend.html matches).
 NODE_COLOURS = {AUTHOR: "#2456c5", WORK: "#c2410c", TOPIC: "#15803d", INSTITUTION: "#7c3aed"}

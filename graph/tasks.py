@@ -1,4 +1,4 @@
-"""Graph tasks (queue "graph"): they take ids and call graph.services.
+"""Graph tasks, on the "graph" queue (set per task): they take ids and call graph.services.
 
 Running one twice only rebuilds the same slices; a lost worker's message comes back
 (acks_late) and is simply done again.
@@ -15,6 +15,7 @@ from . import services
 
 
 @shared_task(
+    queue="graph",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, *CACHE_ERRORS),

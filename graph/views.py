@@ -1,21 +1,24 @@
+"""The research graph's pages: the profile's lazily loaded slice and the explorer."""
+
 from __future__ import annotations
 
 import re
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
-from profiles.selectors import author_kept, authors_matching
-from works.models import Author
+from profiles.selectors import AuthorMerged, author_for_page, authors_matching
 
-from . import services
 from .forms import ExploreFilterForm
+from .presets import EXPLORER_TARGET, PROFILE, explorer_params
+from .rendering import explore_url, slice_context
+from .services import SliceState, graph_slice_get
 
 EXPLORE_PICK_RESULTS = 20
 # A large slice being built by a worker: the section polls after these many seconds, then
@@ -28,14 +31,6 @@ MAX_ATTEMPT = 50
 NODE_ID = re.compile(r"^[awti]\d{1,18}$")
 
 
-def _get_author(slug: str) -> Author:
-    author = get_object_or_404(Author.objects.for_profile(), slug=slug)
-    if author.hidden:
-        # Hidden at the owner's request: no graph around them either.
-        raise Http404("No such researcher.")
-    return author
-
-
 def _attempt(request: HtmxHttpRequest) -> int:
     try:
         return min(max(int(request.GET.get("attempt", 0)), 0), MAX_ATTEMPT)
@@ -43,7 +38,7 @@ def _attempt(request: HtmxHttpRequest) -> int:
         return 0
 
 
-def _retry(state: services.SliceState, attempt: int) -> dict:
+def _retry(state: SliceState, attempt: int) -> dict:
     """What the waiting section says, and when (whether) it asks again."""
     if state.pending:
         delay = PENDING_DELAYS[attempt] if attempt < len(PENDING_DELAYS) else None
@@ -71,14 +66,14 @@ def _with_attempt(url: str, attempt: int) -> str:
 @vary_on_headers("HX-Request")
 def author_graph(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The slice that replaces the profile page's loading placeholder (outerHTML)."""
-    author = _get_author(slug)
-    if author.merged_into_id:
-        kept = author_kept(author)
-        return HttpResponsePermanentRedirect(reverse("graph:slice", args=[kept.slug]))
+    try:
+        author = author_for_page(slug)  # hidden at the owner's request: no graph either
+    except AuthorMerged as merged:
+        return HttpResponsePermanentRedirect(reverse("graph:slice", args=[merged.kept.slug]))
     if not request.htmx:
         # A fragment is no page of its own; without htmx the explorer shows the same slice.
-        return redirect(services.explore_url(author.slug))
-    state = services.graph_slice_get(author=author, params=services.PROFILE)
+        return redirect(explore_url(author.slug))
+    state = graph_slice_get(author=author, params=PROFILE)
     if state.slice is None:
         attempt = _attempt(request)
         url = reverse("graph:slice", args=[author.slug])
@@ -92,7 +87,7 @@ def author_graph(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         }
         return render(request, "graph/_pending.html", context)
     if state.unavailable:  # built without the cache: say so
-        context = services.slice_context(state.slice, services.PROFILE, cache_down=True)
+        context = slice_context(state.slice, PROFILE, cache_down=True)
         return render(request, "graph/_slice.html", context)
     return HttpResponse(state.slice.html)
 
@@ -107,34 +102,35 @@ def explore(request: HtmxHttpRequest) -> HttpResponse:
         if normalize_name(query):
             matches = authors_matching(query)[:EXPLORE_PICK_RESULTS]
         return render(request, "graph/explore.html", {"query": query, "matches": matches})
-    author = _get_author(center)
-    if author.merged_into_id:
+    try:
+        author = author_for_page(center)
+    except AuthorMerged as merged:
         query = request.GET.copy()
-        query["center"] = author_kept(author).slug
+        query["center"] = merged.kept.slug
         return HttpResponsePermanentRedirect(f"{reverse('graph:explore')}?{query.urlencode()}")
     form = ExploreFilterForm(request.GET)
-    params = services.explorer_params(**form.filters())
-    state = services.graph_slice_get(author=author, params=params)
+    params = explorer_params(**form.filters())
+    state = graph_slice_get(author=author, params=params)
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     context = {
         "author": author,
         "form": form,
         "partial": partial,
         "params": params,
-        "reset_url": services.explore_url(author.slug),
+        "reset_url": explore_url(author.slug),
     }
     if state.slice is None:
         attempt = _attempt(request)
-        url = services.explore_url(author.slug, params)
+        url = explore_url(author.slug, params)
         context |= {
             "retry": _retry(state, attempt),
             "retry_url": _with_attempt(url, attempt + 1),
             "restart_url": _with_attempt(url, 0),
-            "target": services.EXPLORER_TARGET,
+            "target": EXPLORER_TARGET,
             "pending_id": "explorer-pending",
         }
     else:
-        context |= services.slice_context(state.slice, params, cache_down=state.unavailable)
+        context |= slice_context(state.slice, params, cache_down=state.unavailable)
         node_id = request.GET.get("node", "")
         selected = state.slice.by_id.get(node_id) if NODE_ID.match(node_id) else None
         context |= {

@@ -9,9 +9,10 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import URLValidator
 
-from .claims import MAX_EVIDENCE_LINKS, MAX_FEATURED_WORKS
+from .claims import MAX_EVIDENCE_LINKS
 from .collaboration import MAX_INVITATION_LENGTH, MAX_MESSAGE_LENGTH, MAX_SUBJECT_LENGTH
 from .models import Claim
+from .owner import MAX_FEATURED_WORKS
 
 NOTE_LENGTH = 2000
 BIO_LENGTH = 2000

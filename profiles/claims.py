@@ -1,6 +1,6 @@
-"""Claims and verification, disputes, and what an owner may change about their record.
+"""Claims and verification, and disputes about an owner (what owners change: profiles.owner).
 
-Routes to a claim (DESIGN.md, "Verification levels"):
+Routes to a claim (README, "Accounts, claims and verification"):
   1. ORCID: the user's ORCID iD from an ORCID sign-in (allauth SocialAccount, provider
      "orcid") equals the record's ORCID → approved at once, L3. A typed iD is never evidence.
   2. Institutional email: a verified email (allauth EmailAddress) whose domain is the
@@ -26,12 +26,12 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from bzpeer.lib.events import Why, authors_changed_announce
-from works.models import Author, Authorship, VerificationLevel, Work
+from bzpeer.lib.ids import normalize_orcid
+from works.models import Author, VerificationLevel
 
-from .models import Claim, ClaimDispute, FeaturedWork, Follow, WorkHiddenRequest
+from .models import Claim, ClaimDispute, FeaturedWork, Follow
 
 MAX_EVIDENCE_LINKS = 5
-MAX_FEATURED_WORKS = 3
 EVIDENCE_ORCID = "ORCID iD confirmed by sign-in"
 EVIDENCE_EMAIL = "Institutional email at {domain} verified"
 EVIDENCE_REVIEWED = "Evidence reviewed and approved by an admin"
@@ -83,16 +83,10 @@ def author_owner_claim(author: Author) -> Claim | None:
 
 
 def user_orcid_ids(user) -> set[str]:
-    """ORCID iDs this user proved by signing in with ORCID (never typed in)."""
+    """ORCID iDs this user proved by signing in with ORCID (never typed in); an iD whose
+    check digit fails is none."""
     uids = SocialAccount.objects.filter(user=user, provider="orcid").values_list("uid", flat=True)
-    return {normalize_orcid(uid) for uid in uids}
-
-
-def normalize_orcid(value: str) -> str:
-    value = (value or "").strip().upper()
-    for prefix in ("HTTPS://ORCID.ORG/", "HTTP://ORCID.ORG/", "HTTPS://SANDBOX.ORCID.ORG/"):
-        value = value.removeprefix(prefix)
-    return value
+    return {orcid for uid in uids if (orcid := normalize_orcid(uid))}
 
 
 def institution_domains(author: Author) -> list[str]:
@@ -146,7 +140,8 @@ class ClaimRoutes:
 
     @property
     def orcid_matches(self) -> bool:
-        return bool(self.record_orcid) and normalize_orcid(self.record_orcid) in self.user_orcids
+        record = normalize_orcid(self.record_orcid)
+        return record is not None and record in self.user_orcids
 
     @property
     def pending(self) -> Claim | None:
@@ -266,7 +261,8 @@ def claim_by_orcid(*, author: Author, user) -> Claim:
     """Route 1. Only an ORCID iD proved by signing in counts; request data is never read."""
     if not author.orcid:
         raise ClaimError("This record has no ORCID iD to compare with.")
-    if normalize_orcid(author.orcid) not in user_orcid_ids(user):
+    record = normalize_orcid(author.orcid)
+    if record is None or record not in user_orcid_ids(user):
         raise ClaimError(
             "The ORCID iD you signed in with is not this record's. Use another route instead."
         )
@@ -326,7 +322,7 @@ def claim_with_evidence(*, author: Author, user, links: list[str], note: str) ->
     return claim
 
 
-def _require_reviewer(claim_user_id: int, admin) -> None:
+def require_reviewer(claim_user_id: int, admin) -> None:
     if not (admin.is_active and admin.is_staff):
         raise ClaimError("Only an admin decides claims.")
     if claim_user_id == admin.pk:
@@ -337,7 +333,7 @@ def _require_reviewer(claim_user_id: int, admin) -> None:
 def claim_decide(*, claim_id: int, admin, approve: bool, reason_code: str, note: str = "") -> Claim:
     """An admin approves (L2) or rejects a pending claim, with a reason code."""
     claim = Claim.objects.select_for_update().get(pk=claim_id)
-    _require_reviewer(claim.user_id, admin)
+    require_reviewer(claim.user_id, admin)
     if claim.status != Claim.Status.PENDING:
         raise ClaimError(f"This claim was already decided ({claim.get_status_display()}).")
     if reason_code not in Claim.Reason.values:
@@ -365,7 +361,7 @@ def claim_decide(*, claim_id: int, admin, approve: bool, reason_code: str, note:
 def claim_raise_to_l4(*, claim_id: int, admin, note: str) -> Claim:
     """An admin's documented review of an approved claim: the record becomes L4."""
     claim = Claim.objects.select_for_update().get(pk=claim_id)
-    _require_reviewer(claim.user_id, admin)
+    require_reviewer(claim.user_id, admin)
     if claim.status != Claim.Status.APPROVED:
         raise ClaimError("Only an approved claim can be raised to L4.")
     if claim.level == VerificationLevel.L4:
@@ -458,97 +454,3 @@ def dispute_decide(*, dispute_id: int, admin, uphold: bool, note: str = "") -> C
             claim.decided_by = admin
             _end_ownership(claim, status=Claim.Status.REVOKED)
     return dispute
-
-
-# --- writes: what the owner may change ---------------------------------------------------
-
-
-def _require_owner(author: Author, user) -> Claim:
-    claim = Claim.objects.filter(author=author, user=user, status=Claim.Status.APPROVED).first()
-    if claim is None:
-        raise ClaimError("Only the record's owner can do this.")
-    return claim
-
-
-@transaction.atomic
-def author_owner_update(
-    *, author: Author, user, bio: str, open_to_collaborate: bool, featured_work_ids: list[int]
-) -> None:
-    """Bio, open to collaborate and featured works: nothing else is the owner's to edit."""
-    _require_owner(author, user)
-    Author.objects.filter(pk=author.pk).update(
-        bio=bio.strip(), open_to_collaborate=open_to_collaborate, updated_at=timezone.now()
-    )
-    ids = list(dict.fromkeys(featured_work_ids))[:MAX_FEATURED_WORKS]
-    valid = set(
-        Work.objects.filter(pk__in=ids, authorships__author=author).values_list("pk", flat=True)
-    )
-    FeaturedWork.objects.filter(author=author).delete()
-    FeaturedWork.objects.bulk_create(
-        FeaturedWork(author=author, work_id=pk, position=i)
-        for i, pk in enumerate(pk for pk in ids if pk in valid)
-    )
-
-
-@transaction.atomic
-def author_visibility_set(*, author: Author, user, hidden: bool) -> None:
-    """Consent: the owner takes the profile off public pages and lists, or back."""
-    _require_owner(author, user)
-    Author.objects.filter(pk=author.pk).update(hidden=hidden, updated_at=timezone.now())
-    # The author is a node in co-authors' graph slices: those are redrawn without it.
-    authors_changed_announce([author.pk], why=Why.PROFILE, sender=author_visibility_set)
-
-
-@transaction.atomic
-def work_not_mine(*, author: Author, user, work: Work, note: str) -> WorkHiddenRequest:
-    """Hides the work from the owner's profile until an admin reviews the request."""
-    _require_owner(author, user)
-    authorship = Authorship.objects.filter(work=work, author=author).first()
-    if authorship is None:
-        raise ClaimError("This work is not on your record.")
-    existing = WorkHiddenRequest.objects.filter(
-        author=author, work=work, status=WorkHiddenRequest.Status.PENDING
-    ).first()
-    if existing:
-        return existing
-    # the profile's works list changes: its cached page must not be served again
-    Author.objects.filter(pk=author.pk).update(updated_at=timezone.now())
-    try:
-        with transaction.atomic():
-            return WorkHiddenRequest.objects.create(
-                author=author, work=work, authorship=authorship, requested_by=user, note=note
-            )
-    except IntegrityError:
-        return WorkHiddenRequest.objects.get(
-            author=author, work=work, status=WorkHiddenRequest.Status.PENDING
-        )
-
-
-@transaction.atomic
-def work_hidden_request_decide(
-    *, request_id: int, admin, approve: bool, note: str = ""
-) -> WorkHiddenRequest:
-    """Approved: the authorship is split off the record (a new L1 author gets it, sticky
-    across re-imports, audit-logged). Rejected: the work shows on the profile again."""
-    from .services import authorships_split
-
-    request = WorkHiddenRequest.objects.select_for_update().get(pk=request_id)
-    _require_reviewer(request.requested_by_id, admin)
-    if request.status != WorkHiddenRequest.Status.PENDING:
-        raise ClaimError("This request was already decided.")
-    if approve:
-        authorship = request.authorship
-        if authorship is not None and authorship.author_id == request.author_id:
-            authorships_split(
-                authorships=[authorship],
-                user=admin,
-                reason=f"Not mine, owner's request {request.pk}: {note}"[:255],
-            )
-    request.status = (
-        WorkHiddenRequest.Status.APPROVED if approve else WorkHiddenRequest.Status.REJECTED
-    )
-    request.decision_reason = note[:255]
-    request.decided_by = admin
-    request.decided_at = timezone.now()
-    request.save()
-    return request

@@ -1,9 +1,10 @@
 """Direct collaboration: invitations to a record's owner, conversations, messages, emails.
 
 Only a claimed record whose owner is open to collaborate can be invited, by a logged-in
-user with a verified email, within a per-user rate limit (profiles/ratelimit.py). The owner
-accepts or declines; acceptance opens a conversation that only the two can read. Emails go
-through Django's email backend from Celery tasks (profiles/accounts_tasks.py), after commit.
+user with a verified email, within a per-user rate limit (bzpeer/lib/ratelimit.py). The
+owner accepts or declines; acceptance opens a conversation that only the two can read.
+Emails go through Django's email backend from Celery tasks (profiles/tasks.py) after commit;
+the tasks import this module, so each function imports its task where it sends it.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _clean(text: str, *, limit: int, what: str) -> str:
 
 @transaction.atomic
 def invitation_send(*, author: Author, sender, subject: str, message: str) -> Invitation:
-    from .accounts_tasks import invitation_notify
+    from .tasks import invitation_notify
 
     owner = author_owner_claim(author)
     if owner is None:
@@ -112,7 +113,7 @@ def invitation_send(*, author: Author, sender, subject: str, message: str) -> In
 @transaction.atomic
 def invitation_answer(*, invitation_id: int, user, accept: bool) -> Invitation:
     """The recipient accepts (a conversation opens) or declines. Answering twice is a no-op."""
-    from .accounts_tasks import invitation_answered_notify
+    from .tasks import invitation_answered_notify
 
     invitation = get_object_or_404(
         Invitation.objects.select_for_update(), pk=invitation_id, recipient=user
@@ -141,7 +142,7 @@ def invitation_answer(*, invitation_id: int, user, accept: bool) -> Invitation:
 
 @transaction.atomic
 def message_send(*, conversation: Conversation, user, body: str) -> Message:
-    from .accounts_tasks import message_notify
+    from .tasks import message_notify
 
     if user.pk not in (conversation.starter_id, conversation.owner_id):
         raise CollaborationError("You are not part of this conversation.")

@@ -1,7 +1,8 @@
 """Following an author: idempotent writes that keep Author.followers_count in step.
 
-Kept apart from profiles/services.py (the trust engine) for now; the trust recompute
-recounts followers from Follow rows, so a drifted cached count heals on its next run.
+The count is kept with F() updates, not recounted here: the trust engine
+(profiles.trust_engine) recounts followers from Follow rows, so a drifted cached count heals
+on its next run.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from django.db import transaction
 from bzpeer.lib.events import Why
 
 from .models import Claim, Follow
-from .services import authors_mark_dirty
 from .tasks import trust_dirty_kick
+from .trust_engine import authors_mark_dirty
 
 
 def trust_follows_authors_changed(sender, *, author_ids: frozenset[int], why: Why, **_) -> None:

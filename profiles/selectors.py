@@ -1,23 +1,21 @@
-"""Reads that build the profile pages: each helper costs a fixed number of queries.
+"""Reads that build the public pages: each helper costs a fixed number of queries.
 
-Writes live in services (profiles/services.py, profiles/follows.py); these only read.
+Writes live in the services (profiles/claims.py, follows.py, curation.py, trust_engine.py);
+these only read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from works.models import Author, Authorship, Topic, Work
 
-from .models import FeaturedWork, Follow, TrustSnapshot, WorkHiddenRequest
-
-if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
+from .models import FeaturedWork, TrustSnapshot, WorkHiddenRequest
 
 # A merge of a merge is legal; a cycle is a curation bug that must not hang a request.
 MAX_MERGE_HOPS = 10
@@ -35,6 +33,36 @@ def author_kept(author: Author) -> Author:
         if author.pk in seen:
             break
         seen.add(author.pk)
+    return author
+
+
+class AuthorMerged(Exception):
+    """The slug is a merged-away author's: a page answers 301 to the same page of `kept`."""
+
+    def __init__(self, kept: Author) -> None:
+        super().__init__(f"merged into {kept.slug}")
+        self.kept = kept
+
+
+def author_for_page(slug: str, *, for_action: bool = False, owner_preview: bool = False) -> Author:
+    """The author behind a public URL's slug, with what the profile header shows: the one
+    access rule of every public page and action about an author.
+
+    - Unknown slug: 404.
+    - Merged away: a page raises AuthorMerged (the view redirects, 301, so old links keep
+      working); an action (`for_action`, a POST) applies to the kept author.
+    - Hidden at the owner's request: 404, for pages and actions alike (a hidden profile
+      cannot be followed, claimed, invited or explored). `owner_preview`: the profile page
+      alone, which shows the record to its owner and staff, and a 404 page to anyone else.
+    """
+    author = get_object_or_404(Author.objects.for_profile(), slug=slug)
+    if author.merged_into_id:
+        kept = author_kept(author)
+        if not for_action:
+            raise AuthorMerged(kept)
+        author = get_object_or_404(Author.objects.for_profile(), pk=kept.pk)
+    if author.hidden and not owner_preview:
+        raise Http404("No such researcher.")
     return author
 
 
@@ -124,12 +152,6 @@ def author_works_page(author: Author, number: int, *, per_page: int | None = Non
     )
     page = list(Work.objects.filter(pk__in=page_ids).for_listing(author_id=author.pk))
     return WorksPage(number=number, object_list=page[:per_page], has_next=len(page) > per_page)
-
-
-def author_is_followed_by(author: Author, user: AbstractBaseUser | AnonymousUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Follow.objects.filter(author=author, user=user).exists()
 
 
 def author_featured_works(author: Author) -> list[Work]:

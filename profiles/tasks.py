@@ -1,10 +1,13 @@
-"""Trust engine tasks (queue "scores"): they take ids and call profiles.services.
+"""The profiles app's tasks; each names its queue. They take ids and call the service of
+the same name.
 
-Every task is safe to run twice and to lose its worker mid-run: acks_late with
-reject_on_worker_lost puts the message back when the worker dies, and each chunk is one
-transaction, so a killed chunk leaves nothing half-written and runs again whole. Retries
-wait at most TRUST_RETRY_BACKOFF_MAX seconds, below the broker's visibility timeout, so a
-waiting retry is never redelivered as a duplicate.
+The trust engine's (queue "scores", profiles.trust_engine) are safe to run twice and to
+lose their worker mid-run: acks_late with reject_on_worker_lost puts the message back when
+the worker dies, and each chunk is one transaction, so a killed chunk leaves nothing
+half-written and runs again whole. Retries wait at most TRUST_RETRY_BACKOFF_MAX seconds,
+below the broker's visibility timeout, so a waiting retry is never redelivered as a
+duplicate. The emails (queue "default": profiles.collaboration, profiles.digests) retry
+when the mail server does not answer.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from django.db import OperationalError
 
 from works.models import Author
 
-from . import services
+from . import collaboration, digests, trust_engine
 
-RETRY = {
+SCORES = {
+    "queue": "scores",
     "acks_late": True,
     "reject_on_worker_lost": True,
     # deadlocks and serialization failures against a concurrent import or merge
@@ -32,19 +36,19 @@ RETRY = {
 }
 
 
-@shared_task(**RETRY)
+@shared_task(**SCORES)
 def trust_scores_recompute(author_ids: list[int]) -> int:
-    return services.trust_scores_recompute(author_ids=author_ids)
+    return trust_engine.trust_scores_recompute(author_ids=author_ids)
 
 
-@shared_task(bind=True, **RETRY)
+@shared_task(bind=True, **SCORES)
 def trust_dirty_recompute(self, max_chunks: int | None = None) -> int:
     """The beat task: recomputes dirty authors, TRUST_DIRTY_MAX_CHUNKS chunks per run.
 
     A backlog bigger than one run re-enqueues this task, so the queue drains without
     waiting for the next beat, and every free worker on "scores" can take a share.
     """
-    done, more = services.trust_dirty_recompute(
+    done, more = trust_engine.trust_dirty_recompute(
         chunk=settings.TRUST_RECOMPUTE_CHUNK,
         max_chunks=max_chunks or settings.TRUST_DIRTY_MAX_CHUNKS,
     )
@@ -60,13 +64,6 @@ def trust_dirty_kick() -> None:
     in-process, which is the only way dirty authors get recomputed there.
     """
     trust_dirty_recompute.delay()
-
-
-def trust_scores_enqueue(author_ids: list[int]) -> None:
-    """One task per chunk of authors, never one per author."""
-    chunk = settings.TRUST_RECOMPUTE_CHUNK
-    for start in range(0, len(author_ids), chunk):
-        trust_scores_recompute.delay(author_ids[start : start + chunk])
 
 
 def author_id_chunks(chunk: int) -> Iterator[list[int]]:
@@ -104,7 +101,7 @@ def trust_recompute_all(
     done = 0
     if inline:
         for ids in chunks:
-            done += services.trust_scores_recompute(author_ids=ids)
+            done += trust_engine.trust_scores_recompute(author_ids=ids)
             progress(len(ids))
         return done
     in_flight: list = []
@@ -123,3 +120,44 @@ def trust_recompute_all(
         done += settle(window)
     done += settle(0)
     return done
+
+
+# --- emails: invitations, messages, the follow digest -----------------------------------
+
+MAIL = {
+    "queue": "default",
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": 30,
+    "max_retries": 5,
+}
+
+
+@shared_task(**MAIL)
+def invitation_notify(invitation_id: int) -> bool:
+    return collaboration.invitation_notify_send(invitation_id=invitation_id)
+
+
+@shared_task(**MAIL)
+def invitation_answered_notify(invitation_id: int) -> bool:
+    return collaboration.invitation_answered_notify_send(invitation_id=invitation_id)
+
+
+@shared_task(**MAIL)
+def message_notify(message_id: int) -> bool:
+    return collaboration.message_notify_send(message_id=message_id)
+
+
+@shared_task(queue="default")
+def follow_digests_send() -> int:
+    """The beat task: one task per chunk of due users, never one per user."""
+    user_ids = digests.follow_digest_due_user_ids()
+    for start in range(0, len(user_ids), digests.DIGEST_CHUNK):
+        follow_digests_send_chunk.delay(user_ids[start : start + digests.DIGEST_CHUNK])
+    return len(user_ids)
+
+
+@shared_task(**MAIL)
+def follow_digests_send_chunk(user_ids: list[int]) -> int:
+    # Each user is claimed before the email goes out, so a retried chunk skips them.
+    return sum(digests.follow_digest_send(user_id=pk) for pk in user_ids)

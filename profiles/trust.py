@@ -1,7 +1,8 @@
 """The trust score: a pure function from an author's facts to a score and its reasons.
 
-No ORM here, so the formula in DESIGN.md is tested without a database and benchmarked on
-its own as the reference for the set-based recompute.
+No ORM here, so the formula (README, "Verification levels and trust score") is tested
+without a database and benchmarked on its own as the reference for the set-based recompute
+(profiles.trust_engine).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Cold: graph.services.graph_slice_build (every query, ranking, layout and SVG; no cache) for
 the median author and the hub, profile slice and full explorer (depth 2), beside rendering
-the reference page (bzpeer/bench_views.reference) of the same byte size in the same process.
+the reference page (bench/reference_view.reference) of the same byte size in the same process.
 Warm: the profile fragment /researchers/<slug>/graph/ (HX-Request) served from the cache by
 gunicorn under load, beside the reference page of the same size (the same comparison as
 profile_page).
@@ -27,8 +27,9 @@ class GraphSlices:
     order = 30
 
     def run(self, ctx: Context) -> list[Row]:
-        from bzpeer.bench_views import reference
+        from bench.reference_view import reference
         from graph import services
+        from graph.presets import PROFILE, explorer_params
 
         rows = []
         factory = RequestFactory()
@@ -38,7 +39,7 @@ class GraphSlices:
                 f"{label} ({author.works_count:,} works, "
                 f"{author.close_collaborators_count:,} close collaborators)"
             )
-            for params in (services.PROFILE, services.explorer_params(depth=2)):
+            for params in (PROFILE, explorer_params(depth=2)):
                 services.graph_slice_build(author=author, params=params)  # warm the DB pages
                 times, built = [], None
                 for _ in range(ctx.repeat):

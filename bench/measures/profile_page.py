@@ -1,6 +1,6 @@
 """Profile page under gunicorn with concurrent clients, beside a minimal Django page.
 
-The reference is bzpeer/bench_views.reference: Django's request path rendering a template
+The reference is bench/reference_view.reference: Django's request path rendering a template
 of the same byte size from memory (no database). Both are loaded in turn, repeat times,
 for a median author and a hub, anonymous and logged in; medians are reported.
 """

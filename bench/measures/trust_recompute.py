@@ -2,7 +2,7 @@
 
 Measured: profiles.tasks.trust_recompute_all dispatching chunk tasks to a real Celery
 worker (solo pool, one process, queue "scores", Redis broker, waiting for every result).
-Reference: the same chunks through the same service (profiles.services.
+Reference: the same chunks through the same service (profiles.trust_engine.
 trust_scores_recompute) in this process, no broker. Both are warmed up on a few chunks
 first; then they alternate, repeat times each. Before every run the authors' cached
 works_count is zeroed so every row is rewritten (scores unchanged, so no snapshots): the
@@ -54,7 +54,7 @@ class TrustRecompute:
     def run(self, ctx: Context) -> list[Row]:
         from django.conf import settings
 
-        from profiles import services, tasks
+        from profiles import tasks, trust_engine
         from profiles.trust import trust_score
         from works.models import Author
 
@@ -98,7 +98,7 @@ class TrustRecompute:
         celery_rate, inline_rate = median(celery_runs), median(inline_runs)
 
         sample = [pk for ids in chunks[:10] for pk in ids]
-        facts = [f for i in range(0, len(sample), chunk) for f in services.trust_facts(
+        facts = [f for i in range(0, len(sample), chunk) for f in trust_engine.trust_facts(
             sample[i : i + chunk])]  # fmt: skip
         pure = []
         for _ in range(ctx.repeat):

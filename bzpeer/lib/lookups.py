@@ -3,9 +3,13 @@
 The loader looks rows up by thousands of keys a chunk. As an IN list each value is a
 placeholder that Django prepares, compiles and psycopg splits one by one, which costs more
 than running the query; one array parameter costs nothing per value. Plain values only (no
-expressions); on databases without arrays (SQLite) it is the `in` lookup.
+expressions); on databases without arrays (SQLite) it is the `in` lookup. `sql_any` is the
+same for hand-written SQL.
 """
 
+from collections.abc import Sequence
+
+from django.db import connection
 from django.db.models import Field, ForeignObject
 from django.db.models.lookups import In
 
@@ -26,3 +30,11 @@ class AnyOf(In):
 
 Field.register_lookup(AnyOf)
 ForeignObject.register_lookup(AnyOf)  # related fields keep lookups of their own
+
+
+def sql_any(column: str, values: Sequence) -> tuple[str, list]:
+    """The same for raw SQL: `column = ANY(%s)` and its one parameter on PostgreSQL (one
+    plan whatever the number of values), an IN list elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)

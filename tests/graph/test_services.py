@@ -8,9 +8,10 @@ from django.test import override_settings
 
 from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.versions import author_version, author_version_key, author_versions_bump
-from graph import services, tasks
+from graph import cache as slice_cache
+from graph import presets, services, tasks
 from graph.slice import MAX_EDGES, MAX_NODES
-from profiles.services import CLOSE_COLLABORATOR_MIN_SHARED_WORKS, trust_scores_recompute
+from profiles.trust_engine import CLOSE_COLLABORATOR_MIN_SHARED_WORKS, trust_scores_recompute
 from works.models import Author, Authorship, Institution
 
 pytestmark = pytest.mark.sqlite
@@ -41,7 +42,7 @@ def small(make_author, make_work, make_topic):
     return center
 
 
-def _build(author: Author, params=services.PROFILE):
+def _build(author: Author, params=presets.PROFILE):
     return services.graph_slice_build(author=author, params=params)
 
 
@@ -89,11 +90,11 @@ def test_slice_hub_with_5000_coauthors_stays_within_budget(make_hub, django_asse
     with django_assert_max_num_queries(SLICE_QUERIES):
         profile = _build(hub)
     with django_assert_max_num_queries(SLICE_QUERIES):
-        explorer = _build(hub, services.explorer_params(depth=2))
+        explorer = _build(hub, presets.explorer_params(depth=2))
 
     assert profile.coauthors_total == 5000
-    assert len(profile.coauthors) <= services.PROFILE.coauthors
-    assert len(profile.nodes) <= services.PROFILE.max_nodes
+    assert len(profile.coauthors) <= presets.PROFILE.coauthors
+    assert len(profile.nodes) <= presets.PROFILE.max_nodes
     assert len(explorer.nodes) <= MAX_NODES and len(explorer.edges) <= MAX_EDGES
     # the three on every other work come first
     frequent = Author.objects.filter(slug__in=[f"{hub.slug}-co-{i}" for i in range(3)])
@@ -108,9 +109,9 @@ def test_slice_queries_do_not_grow_with_the_neighbourhood(
     hub = make_hub(coauthors=2000, works=200)
 
     with django_assert_max_num_queries(SLICE_QUERIES) as few:
-        _build(small, services.explorer_params(depth=2))
+        _build(small, presets.explorer_params(depth=2))
     with django_assert_max_num_queries(SLICE_QUERIES) as many:
-        _build(hub, services.explorer_params(depth=2))
+        _build(hub, presets.explorer_params(depth=2))
 
     assert len(many.captured_queries) <= len(few.captured_queries)
 
@@ -120,8 +121,8 @@ def test_slice_depth_two_adds_coauthors_of_coauthors(make_author, make_work):
     make_work(authors=[center, friend])
     make_work(authors=[friend, far])
 
-    one = _build(center, services.explorer_params(depth=1))
-    two = _build(center, services.explorer_params(depth=2))
+    one = _build(center, presets.explorer_params(depth=1))
+    two = _build(center, presets.explorer_params(depth=2))
 
     assert "Far Away" not in {n.label for n in one.nodes}
     far_node = next(n for n in two.nodes if n.label == "Far Away")
@@ -130,9 +131,9 @@ def test_slice_depth_two_adds_coauthors_of_coauthors(make_author, make_work):
 
 
 def test_slice_filters_years_and_minimum_shared_works(small):
-    recent = _build(small, services.explorer_params(year_from=2022))
-    strong = _build(small, services.explorer_params(min_shared=2))
-    only_works = _build(small, services.explorer_params(kinds=["work"]))
+    recent = _build(small, presets.explorer_params(year_from=2022))
+    strong = _build(small, presets.explorer_params(min_shared=2))
+    only_works = _build(small, presets.explorer_params(kinds=["work"]))
 
     assert {n.detail.split(" ·")[0] for n in recent.works} == {"2022", "2023"}
     assert [n.label for n in recent.coauthors] == ["Twice", "Once"]
@@ -153,36 +154,36 @@ def test_slice_same_data_same_svg_bytes(small):
 
 
 def test_slice_cache_hit_costs_no_queries(small, django_assert_num_queries):
-    first = services.graph_slice_get(author=small, params=services.PROFILE)
+    first = services.graph_slice_get(author=small, params=presets.PROFILE)
 
     with django_assert_num_queries(0):
-        again = services.graph_slice_get(author=small, params=services.PROFILE)
+        again = services.graph_slice_get(author=small, params=presets.PROFILE)
     with django_assert_num_queries(0):
-        cached = services.graph_slice_cached(author=small, params=services.PROFILE)
+        cached = slice_cache.graph_slice_cached(author=small, params=presets.PROFILE)
 
     assert first.slice is not None and again.slice == first.slice == cached
 
 
 def test_versions_bump_makes_the_next_read_miss(small):
-    services.graph_slice_get(author=small, params=services.PROFILE)
+    services.graph_slice_get(author=small, params=presets.PROFILE)
     before = author_version(small.pk)
 
     assert author_versions_bump([small.pk])
 
     assert author_version(small.pk) != before
-    assert services.graph_slice_cached(author=small, params=services.PROFILE) is None
+    assert slice_cache.graph_slice_cached(author=small, params=presets.PROFILE) is None
 
 
 def test_import_path_bumps_versions_on_commit(small, django_capture_on_commit_callbacks):
-    services.graph_slice_get(author=small, params=services.PROFILE)
+    services.graph_slice_get(author=small, params=presets.PROFILE)
     other = Author.objects.get(display_name="Twice")
-    services.graph_slice_get(author=other, params=services.PROFILE)
+    services.graph_slice_get(author=other, params=presets.PROFILE)
 
     with django_capture_on_commit_callbacks(execute=True):
         authors_changed_announce({small.pk, other.pk}, why=Why.WORKS, sender=None)
 
-    assert services.graph_slice_cached(author=small, params=services.PROFILE) is None
-    assert services.graph_slice_cached(author=other, params=services.PROFILE) is None
+    assert slice_cache.graph_slice_cached(author=small, params=presets.PROFILE) is None
+    assert slice_cache.graph_slice_cached(author=other, params=presets.PROFILE) is None
 
 
 def test_slice_large_author_miss_is_pending_and_enqueued_once(
@@ -192,8 +193,8 @@ def test_slice_large_author_miss_is_pending_and_enqueued_once(
     small.refresh_from_db()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        first = services.graph_slice_get(author=small, params=services.PROFILE)
-        second = services.graph_slice_get(author=small, params=services.PROFILE)
+        first = services.graph_slice_get(author=small, params=presets.PROFILE)
+        second = services.graph_slice_get(author=small, params=presets.PROFILE)
 
     assert first.pending and second.pending and first.slice is None
     assert len(callbacks) == 1  # the build lock: one task, however many polls
@@ -207,28 +208,28 @@ def test_precompute_task_fills_the_cache_of_large_authors_only(small):
     done = tasks.graph_slices_precompute([small.pk, other.pk], large_only=True)
 
     assert done == 1
-    assert services.graph_slice_get(author=small, params=services.PROFILE).slice is not None
-    assert services.graph_slice_cached(author=other, params=services.PROFILE) is None
-    explorer = services.graph_slice_cached(author=small, params=services.explorer_params())
+    assert services.graph_slice_get(author=small, params=presets.PROFILE).slice is not None
+    assert slice_cache.graph_slice_cached(author=other, params=presets.PROFILE) is None
+    explorer = slice_cache.graph_slice_cached(author=small, params=presets.explorer_params())
     assert explorer is not None and explorer.center.label == "Centre Person"
 
 
 def test_visibility_change_bumps_coauthors(small, django_capture_on_commit_callbacks):
-    services.graph_slice_get(author=small, params=services.PROFILE)
+    services.graph_slice_get(author=small, params=presets.PROFILE)
     often = Author.objects.get(display_name="Often")
 
     with django_capture_on_commit_callbacks(execute=True):
         authors_changed_announce([often.pk], why=Why.PROFILE, sender=None)
 
-    assert services.graph_slice_cached(author=small, params=services.PROFILE) is None
+    assert slice_cache.graph_slice_cached(author=small, params=presets.PROFILE) is None
 
 
 @override_settings(CACHES=REDIS_DOWN)
 def test_slice_with_cache_down_builds_small_and_defers_large(small, make_author):
     large = make_author("Large", works_count=services.LARGE_WORKS)
 
-    built = services.graph_slice_get(author=small, params=services.PROFILE)
-    deferred = services.graph_slice_get(author=large, params=services.PROFILE)
+    built = services.graph_slice_get(author=small, params=presets.PROFILE)
+    deferred = services.graph_slice_get(author=large, params=presets.PROFILE)
 
     assert built.unavailable and built.slice is not None
     assert deferred.unavailable and deferred.slice is None and not deferred.pending

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import networkx as nx
 import pytest
 from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
 
+from graph.kinds import ABOUT, AFFILIATED, AUTHOR, AUTHORED, COAUTHORED, INSTITUTION, TOPIC, WORK
+from graph.layout import layout_radial
 from graph.slice import (
-    ABOUT,
-    AFFILIATED,
-    AUTHOR,
-    AUTHORED,
-    COAUTHORED,
-    INSTITUTION,
     MAX_EDGES,
     MAX_NODES,
-    TOPIC,
-    WORK,
     Neighbourhood,
     Paper,
     Person,
@@ -29,7 +26,6 @@ from graph.slice import (
     Subject,
     graph_build,
     graph_cut,
-    layout_radial,
     rank_from,
     slice_from,
 )
@@ -264,3 +260,17 @@ def test_draw_svg_names_with_markup_are_inert():
     }
     assert any("<script>alert(1)</script>" in t for t in markup.text)  # shown as text
     assert ("aria-label", f"Research graph around {EVIL}") in markup.attrs
+
+
+def test_pure_core_imports_no_django():
+    """graph.slice, graph.layout and graph.kinds run without Django: marking markup safe
+    belongs to graph.rendering. In a fresh interpreter, where nothing else loaded Django."""
+    code = (
+        "import sys, graph.slice, graph.layout, graph.kinds; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

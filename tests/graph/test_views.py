@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from graph import services, tasks
-from profiles.services import trust_scores_recompute
+from graph import cache as slice_cache
+from graph import presets, services, tasks
+from profiles.trust_engine import trust_scores_recompute
 from tests.html import visible_text
 from works.models import Author, Institution
 
@@ -338,11 +339,11 @@ def seed(django_db_setup, django_db_blocker):
 
 def test_seed_researcher_profile_slice(seed, client, db):
     response = client.get(_slice_url(seed), headers=HTMX)
-    s = services.graph_slice_cached(author=seed, params=services.PROFILE)
+    s = slice_cache.graph_slice_cached(author=seed, params=presets.PROFILE)
     text = visible_text(response.content)
 
     assert response.status_code == 200
-    assert 12 <= len(s.nodes) <= services.PROFILE.max_nodes
+    assert 12 <= len(s.nodes) <= presets.PROFILE.max_nodes
     assert {n.kind for n in s.nodes} >= {"author", "work", "topic"}
     assert s.close_collaborators == seed.close_collaborators_count > 0
     assert s.topics_total == seed.topics_count > 0
@@ -356,6 +357,4 @@ def test_seed_researcher_explorer_depth_two(seed, client, db):
 
     assert response.status_code == 200
     assert len(s.nodes) <= 200 and len(s.edges) <= 1000
-    assert len(s.nodes) > len(
-        services.graph_slice_build(author=seed, params=services.PROFILE).nodes
-    )
+    assert len(s.nodes) > len(services.graph_slice_build(author=seed, params=presets.PROFILE).nodes)

@@ -110,7 +110,7 @@ def start_worker(app, *, name: str, redis_url: str, log_path: Path, **extra_env:
         **extra_env,
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "bzpeer", "worker",
+        sys.executable, "-m", "celery", "-A", "tests.integration.worker_app", "worker",
         "-Q", QUEUES, "-P", "solo", "-c", "1", "-n", hostname,
         "--without-heartbeat", "--without-gossip", "--without-mingle",
         "--loglevel", "INFO",

@@ -1,11 +1,12 @@
 """A worker SIGKILLed in the middle of a trust chunk loses nothing and duplicates nothing.
 
-The worker runs with TRUST_TEST_HOOKS=1: profiles.hooks.pause_point("trust-chunk") then
-waits, mid-transaction (author rows updated, snapshots not yet written, nothing committed),
-for as long as the Redis key `<hook>:hold` exists, after writing its pid to `<hook>:reached`.
-So the test knows for certain the worker is inside the chunk when it kills it. A new
-worker, started once the broker's visibility timeout (5 s here) has passed, gets the
-unacknowledged task back and finishes it; the scores must equal a clean run's.
+The test workers pause where the trust engine sends profiles.signals.trust_chunk_midway
+(tests/integration/pause_points.py): mid-transaction (author rows updated, snapshots not yet
+written, nothing committed), for as long as the Redis key `<hook>:hold` exists, after
+writing its pid to `<hook>:reached`. So the test knows for certain the worker is inside the
+chunk when it kills it. A new worker, started once the broker's visibility timeout (5 s
+here) has passed, gets the unacknowledged task back and finishes it; the scores must equal
+a clean run's.
 """
 
 from __future__ import annotations
@@ -16,27 +17,24 @@ import time
 
 import pytest
 
-from profiles import hooks, services
+from profiles import trust_engine
 from profiles.models import DirtyAuthor, TrustSnapshot
 from profiles.tasks import trust_dirty_recompute, trust_scores_recompute
 from profiles.trust import trust_score
+from tests.integration.pause_points import TRUST_CHUNK, hold_key, reached_key
 from tests.integration.waiting import wait_for
 from works.models import Author
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 VISIBILITY_TIMEOUT = 5
-WORKER_ENV = {
-    "TRUST_TEST_HOOKS": "1",
-    "DEBUG": "1",
-    "CELERY_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-}
+WORKER_ENV = {"CELERY_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
 
 
 def clean_run(author_ids: list[int]) -> dict[int, tuple]:
     """What a recompute that nobody interrupted stores: the pure formula over the facts."""
     expected = {}
-    for fact in services.trust_facts(author_ids):
+    for fact in trust_engine.trust_facts(author_ids):
         result = trust_score(fact)
         expected[fact.author_id] = (
             result.score,
@@ -73,16 +71,16 @@ def test_worker_killed_mid_chunk_then_restarted_stores_a_clean_runs_scores(
     expected = clean_run(chunk)
     broker = celery_worker_factory.redis
     worker = celery_worker_factory(**WORKER_ENV)
-    broker.set(hooks.hold_key("trust-chunk"), 1)
+    broker.set(hold_key(TRUST_CHUNK), 1)
 
     if path == "chunk task":
         trust_scores_recompute.delay(chunk)
     else:
-        services.authors_mark_dirty(author_ids=chunk)
+        trust_engine.authors_mark_dirty(author_ids=chunk)
         trust_dirty_recompute.delay()
 
     pid = wait_for(
-        lambda: broker.get(hooks.reached_key("trust-chunk")),
+        lambda: broker.get(reached_key(TRUST_CHUNK)),
         timeout=60,
         what="the worker to reach the middle of the chunk",
     )
@@ -90,7 +88,7 @@ def test_worker_killed_mid_chunk_then_restarted_stores_a_clean_runs_scores(
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
     killed_at = time.monotonic()
-    broker.delete(hooks.hold_key("trust-chunk"), hooks.reached_key("trust-chunk"))
+    broker.delete(hold_key(TRUST_CHUNK), reached_key(TRUST_CHUNK))
 
     # The chunk's transaction died with the worker: nothing of it is visible.
     wait_for(
@@ -116,6 +114,6 @@ def test_worker_killed_mid_chunk_then_restarted_stores_a_clean_runs_scores(
     assert TrustSnapshot.objects.filter(author_id__in=chunk).count() == len(chunk)
     assert not DirtyAuthor.objects.filter(author_id__in=chunk).exists()
     # And running it again (a duplicate delivery) changes nothing.
-    services.trust_scores_recompute(author_ids=chunk)
+    trust_engine.trust_scores_recompute(author_ids=chunk)
     assert TrustSnapshot.objects.filter(author_id__in=chunk).count() == len(chunk)
     assert stored(chunk) == expected

@@ -540,3 +540,27 @@ def test_unverified_email_rows_do_not_count(make_author, make_account, umich):
     EmailAddress.objects.create(user=user, email="ada@umich.edu", verified=False)
 
     assert claims.matching_institutional_email(author, user) is None
+
+
+def test_orcid_route_refuses_an_orcid_whose_check_digit_fails(make_author, make_account, logged_in):
+    """The same iD on both sides, but not a valid one (bzpeer.lib.ids checks the ISO 7064
+    check digit, as imports do): it proves nothing."""
+    invalid = "0000-0002-1825-0098"
+    author = make_author(orcid=invalid)
+    user = make_account()
+    SocialAccount.objects.create(user=user, provider="orcid", uid=invalid)
+
+    response = logged_in(user).post(_claim_url(author), {"route": "orcid"})
+
+    assert response.status_code == 400
+    assert not Claim.objects.exists()
+
+
+def test_orcid_route_matches_an_orcid_given_as_a_url(make_author, make_account, logged_in):
+    author = make_author(orcid=ORCID_ID)
+    user = make_account()
+    SocialAccount.objects.create(user=user, provider="orcid", uid=f"https://orcid.org/{ORCID_ID}")
+
+    logged_in(user).post(_claim_url(author), {"route": "orcid"})
+
+    assert Claim.objects.get(author=author, user=user).status == Claim.Status.APPROVED

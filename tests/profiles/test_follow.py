@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from profiles import accounts_tasks, digests
+from profiles import digests, tasks
 from profiles.models import DirtyAuthor, Follow, UserProfile
 from tests.html import visible_text
 from works.models import Work
@@ -140,7 +140,7 @@ def test_digest_is_opt_in_and_sent_by_the_beat_task(followed, logged_in, make_ac
     client.post("/following/digest/", {"follow_digest": "on"})
     assert UserProfile.objects.get(user=followed).follow_digest
 
-    sent = accounts_tasks.follow_digests_send.delay().get()
+    sent = tasks.follow_digests_send.delay().get()
 
     assert sent == 1
     assert len(mail.outbox) == 1
@@ -148,7 +148,7 @@ def test_digest_is_opt_in_and_sent_by_the_beat_task(followed, logged_in, make_ac
     assert "Ada's new work" in mail.outbox[0].body
     assert "Not followed work" not in mail.outbox[0].body
 
-    accounts_tasks.follow_digests_send.delay()  # the next beat in the same period
+    tasks.follow_digests_send.delay()  # the next beat in the same period
     assert len(mail.outbox) == 1
 
 
@@ -157,7 +157,7 @@ def test_digest_opt_out_stops_it(followed, logged_in):
     client.post("/following/digest/", {"follow_digest": "on"})
     client.post("/following/digest/", {})
 
-    accounts_tasks.follow_digests_send.delay()
+    tasks.follow_digests_send.delay()
 
     assert mail.outbox == []
 

@@ -8,13 +8,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from profiles.models import AuthorAuditLog, Claim, Follow
-from profiles.services import (
+from profiles.curation import (
     CurationError,
     authors_merge,
     authorships_remove,
     authorships_split,
 )
+from profiles.models import AuthorAuditLog, Claim, Follow
 from works.models import Authorship, AuthorshipOverride, VerificationLevel
 
 pytestmark = pytest.mark.sqlite

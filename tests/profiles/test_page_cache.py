@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from bzpeer.lib.versions import author_versions_bump
-from profiles.services import trust_scores_recompute
+from profiles.trust_engine import trust_scores_recompute
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from profiles.models import Follow, TrustSnapshot
-from profiles.services import trust_facts, trust_scores_recompute
 from profiles.trust import AuthorFacts, band_for, trust_score
+from profiles.trust_engine import trust_facts, trust_scores_recompute
 from works.models import VerificationLevel
 
 pytestmark = pytest.mark.sqlite

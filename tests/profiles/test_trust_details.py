@@ -8,7 +8,7 @@ import pytest
 
 from profiles import selectors
 from profiles.models import TrustSnapshot
-from profiles.services import trust_scores_recompute
+from profiles.trust_engine import trust_scores_recompute
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 

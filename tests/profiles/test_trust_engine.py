@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bzpeer.celery import app
-from profiles import services, tasks
+from profiles import tasks, trust_engine
 from profiles.follows import author_follow
 from profiles.models import DirtyAuthor, TrustSnapshot
 from profiles.trust import trust_score
@@ -64,9 +64,9 @@ def stored(authors) -> dict[int, tuple]:
 
 def test_authors_mark_dirty_keeps_one_row_per_author(make_author):
     a, b = make_author(), make_author()
-    assert services.authors_mark_dirty(author_ids=[a.pk, b.pk, a.pk]) == 2
+    assert trust_engine.authors_mark_dirty(author_ids=[a.pk, b.pk, a.pk]) == 2
     first = DirtyAuthor.objects.get(author=a).marked_at
-    services.authors_mark_dirty(author_ids=[a.pk])
+    trust_engine.authors_mark_dirty(author_ids=[a.pk])
     assert DirtyAuthor.objects.count() == 2
     assert DirtyAuthor.objects.get(author=a).marked_at >= first
 
@@ -85,28 +85,28 @@ def test_author_follow_marks_the_author_dirty(make_author, make_user):
 
 
 def test_trust_dirty_recompute_chunk_claims_recomputes_and_clears(team):
-    services.authors_mark_dirty(author_ids=[a.pk for a in team])
-    assert services.trust_dirty_recompute_chunk(limit=3) == 3
+    trust_engine.authors_mark_dirty(author_ids=[a.pk for a in team])
+    assert trust_engine.trust_dirty_recompute_chunk(limit=3) == 3
     # the lowest ids first; the rest stay dirty for the next chunk
     remaining = sorted(DirtyAuthor.objects.values_list("author_id", flat=True))
     assert remaining == sorted(a.pk for a in team)[3:]
     first_three = Author.objects.filter(pk__in=sorted(a.pk for a in team)[:3])
     assert all(a.trust_score is not None for a in first_three)
-    assert services.trust_dirty_recompute_chunk(limit=100) == len(team) - 3
-    assert services.trust_dirty_recompute_chunk(limit=100) == 0
+    assert trust_engine.trust_dirty_recompute_chunk(limit=100) == len(team) - 3
+    assert trust_engine.trust_dirty_recompute_chunk(limit=100) == 0
     assert not DirtyAuthor.objects.exists()
 
 
 def test_trust_dirty_recompute_says_when_a_backlog_remains(team):
-    services.authors_mark_dirty(author_ids=[a.pk for a in team])
-    assert services.trust_dirty_recompute(chunk=2, max_chunks=2) == (4, True)
-    assert services.trust_dirty_recompute(chunk=2, max_chunks=5) == (len(team) - 4, False)
+    trust_engine.authors_mark_dirty(author_ids=[a.pk for a in team])
+    assert trust_engine.trust_dirty_recompute(chunk=2, max_chunks=2) == (4, True)
+    assert trust_engine.trust_dirty_recompute(chunk=2, max_chunks=5) == (len(team) - 4, False)
 
 
 def test_trust_dirty_recompute_task_drains_the_backlog(team, settings, eager_celery):
     settings.TRUST_RECOMPUTE_CHUNK = 2
     settings.TRUST_DIRTY_MAX_CHUNKS = 1
-    services.authors_mark_dirty(author_ids=[a.pk for a in team])
+    trust_engine.authors_mark_dirty(author_ids=[a.pk for a in team])
     tasks.trust_dirty_recompute.delay()
     assert not DirtyAuthor.objects.exists()
     assert not Author.objects.filter(pk__in=[a.pk for a in team], trust_score=None).exists()
@@ -143,7 +143,7 @@ def test_recompute_all_equals_one_author_at_a_time(team):
     )
     TrustSnapshot.objects.all().delete()
     for author in team:
-        services.trust_scores_recompute(author_ids=[author.pk])
+        trust_engine.trust_scores_recompute(author_ids=[author.pk])
 
     assert stored(team) == chunked
     centre = team[0]
@@ -170,19 +170,19 @@ def test_trust_scores_recompute_queries_do_not_grow_with_the_chunk(
         make_work(authors=large[i : i + 3])
     # SET LOCAL work_mem, lock, 4 fact counts, update, snapshot insert; savepoint + release
     with django_assert_max_num_queries(10) as small_queries:
-        services.trust_scores_recompute(author_ids=[a.pk for a in small])
+        trust_engine.trust_scores_recompute(author_ids=[a.pk for a in small])
     with django_assert_max_num_queries(10) as large_queries:
-        services.trust_scores_recompute(author_ids=[a.pk for a in large])
+        trust_engine.trust_scores_recompute(author_ids=[a.pk for a in large])
     assert len(large_queries.captured_queries) == len(small_queries.captured_queries)
 
 
 def test_trust_scores_recompute_twice_writes_nothing_the_second_time(team):
     ids = [a.pk for a in team]
-    services.trust_scores_recompute(author_ids=ids)
+    trust_engine.trust_scores_recompute(author_ids=ids)
     before = dict(Author.objects.filter(pk__in=ids).values_list("pk", "trust_computed_at"))
     snapshots = TrustSnapshot.objects.count()
     with CaptureQueriesContext(connection) as queries:
-        services.trust_scores_recompute(author_ids=ids)
+        trust_engine.trust_scores_recompute(author_ids=ids)
     assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     assert TrustSnapshot.objects.count() == snapshots
     after = dict(Author.objects.filter(pk__in=ids).values_list("pk", "trust_computed_at"))
@@ -194,13 +194,13 @@ def test_close_collaborator_counts_ignore_unknown_authors_and_self(make_author, 
     for _ in range(2):
         work = make_work(authors=[me, you])
         work.authorships.create(author=None, position=5, raw_author_name="Nobody Known")
-    assert services.close_collaborator_counts([me.pk]) == {me.pk: 1}
-    assert services.close_collaborator_counts([]) == {}
+    assert trust_engine.close_collaborator_counts([me.pk]) == {me.pk: 1}
+    assert trust_engine.close_collaborator_counts([]) == {}
 
 
 def test_trust_facts_match_the_pure_formula_stored(team):
     ids = [a.pk for a in team]
-    services.trust_scores_recompute(author_ids=ids)
-    for fact in services.trust_facts(ids):
+    trust_engine.trust_scores_recompute(author_ids=ids)
+    for fact in trust_engine.trust_facts(ids):
         author = Author.objects.get(pk=fact.author_id)
         assert author.trust_score == trust_score(fact).score

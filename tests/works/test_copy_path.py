@@ -21,8 +21,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import DateTimeField
 
+from profiles.curation import authorships_remove, authorships_split
 from profiles.models import DirtyAuthor
-from profiles.services import authorships_remove, authorships_split
 from works.models import (
     Author,
     Authorship,

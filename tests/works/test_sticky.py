@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from profiles.services import authors_merge, authorships_remove, authorships_split
+from profiles.curation import authors_merge, authorships_remove, authorships_split
 from works.importers.records import AuthorRecord, AuthorshipRecord, WorkRecord
 from works.loader import load_records
 from works.models import Author, Authorship, BatchChange, ImportBatch, Work

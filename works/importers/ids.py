@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+from bzpeer.lib.ids import normalize_orcid  # noqa: F401  (one ORCID rule for every app)
+
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d.])")
 _ARXIV_OLD = re.compile(r"\b([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\b")
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
-_ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.IGNORECASE)
 _OPENALEX = re.compile(r"(?:https?://openalex\.org/)?([WAISTCPF]\d+)$", re.IGNORECASE)
 _ROR = re.compile(r"(?:https?://ror\.org/)?(0[a-z0-9]{6}\d{2})$", re.IGNORECASE)
 
@@ -32,27 +33,6 @@ def arxiv_id_from(value: str | None) -> str | None:
         if match := pattern.search(value):
             return match.group(1)
     return None
-
-
-def orcid_checksum_ok(orcid: str) -> bool:
-    """ISO 7064 11-2, as ORCID specifies for the last character."""
-    digits = orcid.replace("-", "")
-    total = 0
-    for char in digits[:-1]:
-        total = (total + int(char)) * 2
-    check = (12 - total % 11) % 11
-    return digits[-1].upper() == ("X" if check == 10 else str(check))
-
-
-def normalize_orcid(value: str | None) -> str | None:
-    """'https://orcid.org/0000-0002-7296-5413' → '0000-0002-7296-5413'; None if invalid."""
-    if not value:
-        return None
-    match = _ORCID.search(value)
-    if not match:
-        return None
-    orcid = match.group(1).upper()
-    return orcid if orcid_checksum_ok(orcid) else None
 
 
 def openalex_id(value: str | None) -> str | None:

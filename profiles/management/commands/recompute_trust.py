@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from profiles import services, tasks
+from profiles import tasks, trust_engine
 from profiles.models import DirtyAuthor
 from works.models import Author
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             total = DirtyAuthor.objects.count()
             with tqdm(total=total, unit="author", disable=no_progress, file=self.stderr) as bar:
                 done = 0
-                while n := services.trust_dirty_recompute_chunk(limit=chunk):
+                while n := trust_engine.trust_dirty_recompute_chunk(limit=chunk):
                     done += n
                     bar.update(n)
             how = "inline"

@@ -1,4 +1,4 @@
-"""bench/ only: the reference page the profile page is measured against.
+"""The reference page the profile page is measured against (bench/measures/profile_page.py).
 
 A minimal Django view that renders, from a template compiled once and data held in
 memory (no database, no cache), a page of the requested size: the cost of Django's

@@ -1,10 +1,11 @@
+"""The records curators work on: institutions, authors and their bylines, follows, scores."""
+
 from django.contrib import admin
 
 from works.models import Author, Authorship, Institution
 
-from . import admin_claims  # noqa: F401  claims, disputes, "not mine", invitations
-from .admin_curation import merge_authors, move_authorships, remove_authorships
-from .models import AuthorAuditLog, Follow, TrustSnapshot
+from ..models import Follow, TrustSnapshot
+from .curation import merge_authors, move_authorships, remove_authorships
 
 
 @admin.register(Institution)
@@ -73,27 +74,7 @@ class TrustSnapshotAdmin(admin.ModelAdmin):
     readonly_fields = ["author", "score", "band", "level", "factors", "computed_at"]
 
 
-@admin.register(AuthorAuditLog)
-class AuthorAuditLogAdmin(admin.ModelAdmin):
-    """Merges, splits and removals: append-only, nobody edits history."""
-
-    list_display = ["created_at", "action", "author", "other_author", "actor"]
-    list_filter = ["action"]
-    list_select_related = ["author", "other_author", "actor"]
-    search_fields = ["author__display_name", "other_author__display_name", "actor__username"]
-    readonly_fields = ["action", "actor", "author", "other_author", "details", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-# Registered here, not in works: its actions are curation decisions (profiles.services).
+# Registered here, not in works: its actions are curation decisions (profiles.curation).
 @admin.register(Authorship)
 class AuthorshipAdmin(admin.ModelAdmin):
     list_display = ["raw_author_name", "author", "work", "position", "is_corresponding"]

@@ -1,7 +1,7 @@
-"""Admin actions that curate authors: merge, move (split) and remove authorships.
+"""Admin actions that curate authors (merge, move or remove authorships), and their audit log.
 
 Each shows an intermediate page (a form, CSRF-protected, POSTed back to the changelist
-action) and calls a service in profiles.services; permissions are checked here, on the
+action) and calls a service in profiles.curation; permissions are checked here, on the
 server, before anything is shown or done.
 """
 
@@ -16,7 +16,8 @@ from django.template.response import TemplateResponse
 
 from works.models import Author
 
-from .services import CurationError, authors_merge, authorships_remove, authorships_split
+from ..curation import CurationError, authors_merge, authorships_remove, authorships_split
+from ..models import AuthorAuditLog
 
 MAX_MERGE = 20
 
@@ -179,3 +180,23 @@ def remove_authorships(modeladmin, request, queryset):
         "remove_authorships",
         form=form,
     )
+
+
+@admin.register(AuthorAuditLog)
+class AuthorAuditLogAdmin(admin.ModelAdmin):
+    """Merges, splits and removals: append-only, nobody edits history."""
+
+    list_display = ["created_at", "action", "author", "other_author", "actor"]
+    list_filter = ["action"]
+    list_select_related = ["author", "other_author", "actor"]
+    search_fields = ["author__display_name", "other_author__display_name", "actor__username"]
+    readonly_fields = ["action", "actor", "author", "other_author", "details", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

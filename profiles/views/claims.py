@@ -1,8 +1,9 @@
-"""Pages of logged-in users: claims, owner edits, invitations, conversations, Following.
+"""Claiming a record, and what its owner may change: thin views over profiles.claims and
+profiles.owner.
 
-Thin views over profiles.claims, profiles.collaboration and profiles.digests. Every object
-that belongs to a user is loaded through a query filtered by that user, so another user's
-claim, invitation or conversation is a 404; every change is a POST (CSRF-checked).
+A user's own claims are loaded through a query filtered by that user (another user's claim
+is a 404); an owner's record through an approved claim of theirs. Every change is a POST
+(CSRF-checked).
 """
 
 from __future__ import annotations
@@ -12,46 +13,29 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bzpeer.lib.ratelimit import RateLimited, rate_limit_consume
 from works.models import Author, Work
 
-from . import claims, collaboration, digests
-from .account_forms import (
-    DigestForm,
-    DisputeForm,
-    EvidenceClaimForm,
-    InvitationForm,
-    MessageForm,
-    NotMineForm,
-    OwnerEditForm,
-)
-from .claims import ClaimError
-from .collaboration import CollaborationError
-from .models import Claim, FeaturedWork, WorkHiddenRequest
+from .. import claims, owner, selectors
+from ..account_forms import DisputeForm, EvidenceClaimForm, NotMineForm, OwnerEditForm
+from ..claims import ClaimError
+from ..models import Claim, FeaturedWork, WorkHiddenRequest
+from .access import redirect_to_kept
 
 EDIT_WORKS_LIMIT = 100
 
 
-def _get_listed_author(slug: str) -> Author:
-    """A listed author: merged slugs (the profile page redirects them) and profiles hidden at
-    the owner's request are a 404 here."""
-    return get_object_or_404(Author.objects.listed().for_profile(), slug=slug)
-
-
 def _get_owned_author(slug: str, user) -> Author:
-    """The author if this user owns it (approved claim); 404 for everyone else."""
+    """The author if this user owns it (approved claim); 404 for everyone else. Hidden
+    records included: their owner manages them."""
     return get_object_or_404(
         Author.objects.public().for_profile(),
         slug=slug,
         claims__user=user,
         claims__status=Claim.Status.APPROVED,
     )
-
-
-# --- claims ------------------------------------------------------------------------------
 
 
 ROUTES = ("orcid", "email", "evidence", "dispute")
@@ -103,7 +87,10 @@ def _claim_submit(
 @require_http_methods(["GET", "POST"])
 def claim(request: HttpRequest, slug: str) -> HttpResponse:
     """The routes that fit this user (GET), or one of them taken (POST)."""
-    author = _get_listed_author(slug)
+    try:
+        author = selectors.author_for_page(slug, for_action=request.method == "POST")
+    except selectors.AuthorMerged as merged:
+        return redirect_to_kept(request, slug, merged.kept)
     evidence_form, dispute_form = EvidenceClaimForm(), DisputeForm()
     if request.method == "POST":
         route = request.POST.get("route", "")
@@ -175,7 +162,7 @@ def author_edit(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         form = OwnerEditForm(request.POST, works=works)
         if form.is_valid():
-            claims.author_owner_update(
+            owner.author_owner_update(
                 author=author,
                 user=request.user,
                 bio=form.cleaned_data["bio"],
@@ -206,7 +193,7 @@ def author_edit(request: HttpRequest, slug: str) -> HttpResponse:
 def author_visibility(request: HttpRequest, slug: str) -> HttpResponse:
     author = _get_owned_author(slug, request.user)
     hidden = request.POST.get("hidden") == "1"
-    claims.author_visibility_set(author=author, user=request.user, hidden=hidden)
+    owner.author_visibility_set(author=author, user=request.user, hidden=hidden)
     if hidden:
         messages.success(request, "Your profile is hidden from public pages and search.")
     else:
@@ -222,7 +209,7 @@ def work_not_mine(request: HttpRequest, slug: str, work_id: int) -> HttpResponse
     form = NotMineForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            claims.work_not_mine(
+            owner.work_not_mine(
                 author=author, user=request.user, work=work, note=form.cleaned_data["note"]
             )
             messages.success(
@@ -234,107 +221,3 @@ def work_not_mine(request: HttpRequest, slug: str, work_id: int) -> HttpResponse
     return render(
         request, "profiles/work_not_mine.html", {"author": author, "work": work, "form": form}
     )
-
-
-# --- direct collaboration ----------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest, slug: str) -> HttpResponse:
-    author = _get_listed_author(slug)
-    form = InvitationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            collaboration.invitation_send(
-                author=author,
-                sender=request.user,
-                subject=form.cleaned_data["subject"],
-                message=form.cleaned_data["message"],
-            )
-            messages.success(request, "Your invitation was sent.")
-            return redirect(author)
-        except CollaborationError as error:
-            messages.error(request, str(error))
-    return render(
-        request,
-        "profiles/invite.html",
-        {"author": author, "form": form, "owner": claims.author_owner_claim(author)},
-        status=400 if request.method == "POST" else 200,
-    )
-
-
-@login_required
-@require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "profiles/inbox.html", collaboration.inbox(request.user))
-
-
-@login_required
-@require_POST
-def invitation_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    accept = request.POST.get("action") == "accept"
-    invitation = collaboration.invitation_answer(invitation_id=pk, user=request.user, accept=accept)
-    if invitation.status == invitation.Status.ACCEPTED:
-        messages.success(request, "Invitation accepted: the conversation is open.")
-        return redirect(invitation.conversation)
-    messages.success(request, "Invitation declined.")
-    return redirect("profiles:inbox")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    thread = collaboration.conversation_for_user(pk, request.user)
-    form = MessageForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            collaboration.message_send(
-                conversation=thread, user=request.user, body=form.cleaned_data["body"]
-            )
-            return redirect(thread)
-        except CollaborationError as error:
-            messages.error(request, str(error))
-    context = {
-        "conversation": thread,
-        "other": thread.other(request.user),
-        "thread_messages": thread.messages.select_related("sender"),
-        "form": form,
-    }
-    return render(
-        request,
-        "profiles/conversation.html",
-        context,
-        status=400 if request.method == "POST" else 200,
-    )
-
-
-# --- following ---------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def following(request: HttpRequest) -> HttpResponse:
-    since = digests.following_since()
-    context = {
-        "authors": list(digests.followed_authors(request.user)),
-        "works": digests.following_new_works(request.user, since=since),
-        "since": since,
-        "digest_form": DigestForm(
-            initial={"follow_digest": digests.follow_digest_enabled(request.user)}
-        ),
-    }
-    return render(request, "profiles/following.html", context)
-
-
-@login_required
-@require_POST
-def following_digest(request: HttpRequest) -> HttpResponse:
-    form = DigestForm(request.POST)
-    form.is_valid()  # a missing checkbox is "off"
-    enabled = bool(form.cleaned_data.get("follow_digest"))
-    digests.follow_digest_set(user=request.user, enabled=enabled)
-    messages.success(
-        request, "You will get the digest by email." if enabled else "The digest is off."
-    )
-    return redirect(reverse("profiles:following"))

@@ -16,10 +16,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import claims
-from .account_forms import ClaimDecisionForm, ReviewDecisionForm
-from .claims import ClaimError
-from .models import Claim, ClaimDispute, Invitation, WorkHiddenRequest
+from .. import claims, owner
+from ..account_forms import ClaimDecisionForm, ReviewDecisionForm
+from ..claims import ClaimError
+from ..models import Claim, ClaimDispute, Invitation, WorkHiddenRequest
 
 
 class DecideMixin:
@@ -139,7 +139,7 @@ class WorkHiddenRequestAdmin(DecideMixin, admin.ModelAdmin):
 
     def decide(self, request: HttpRequest, obj: WorkHiddenRequest, data: dict) -> str:
         approve = data["decision"] == "approve"
-        claims.work_hidden_request_decide(
+        owner.work_hidden_request_decide(
             request_id=obj.pk, admin=request.user, approve=approve, note=data["note"]
         )
         return "Split off the record." if approve else "Rejected: the work stays on the record."

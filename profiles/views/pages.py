@@ -1,33 +1,21 @@
+"""The public pages: search (home) and an author's profile."""
+
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
 from works.models import Author
 
-from . import claims, follows, page_cache, selectors
+from .. import claims, page_cache, selectors
+from .access import redirect_to_kept
 
 SEARCH_RESULTS_PER_PAGE = 20
-
-
-def _get_author(slug: str) -> Author:
-    """The author behind a slug, with what the profile header shows; 404 when unknown."""
-    return get_object_or_404(Author.objects.for_profile(), slug=slug)
-
-
-def _redirect_to_kept(request: HtmxHttpRequest, author: Author) -> HttpResponsePermanentRedirect:
-    """A merged author's old URL keeps working: 301 to the same page of the kept author."""
-    kept = selectors.author_kept(author)
-    url = request.path.replace(f"/{author.slug}/", f"/{kept.slug}/", 1)
-    if request.META.get("QUERY_STRING"):
-        url += "?" + request.META["QUERY_STRING"]
-    return HttpResponsePermanentRedirect(url)
 
 
 @require_GET
@@ -54,11 +42,14 @@ def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         state = page_cache.AuthorState.for_slug(slug)
         if state is not None and state.servable:
             return page_cache.cached_page(
-                request, state, lambda: _author_page(request, _get_author(slug))
+                request,
+                state,
+                lambda: _author_page(request, selectors.author_for_page(slug, owner_preview=True)),
             )
-    author = _get_author(slug)
-    if author.merged_into_id:
-        return _redirect_to_kept(request, author)
+    try:
+        author = selectors.author_for_page(slug, owner_preview=True)
+    except selectors.AuthorMerged as merged:
+        return redirect_to_kept(request, slug, merged.kept)
     return _author_page(request, author)
 
 
@@ -80,21 +71,3 @@ def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
         "featured": selectors.author_featured_works(author) if author.is_claimed else [],
     }
     return render(request, "profiles/author_detail.html", context)
-
-
-@require_POST
-@login_required
-def follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    author = _get_author(slug)
-    author = selectors.author_kept(author)
-    if request.POST.get("action") == "unfollow":
-        follows.author_unfollow(author=author, user=request.user)
-        is_following = False
-    else:
-        follows.author_follow(author=author, user=request.user)
-        is_following = True
-    if not request.htmx:
-        return redirect(author)
-    author.refresh_from_db(fields=["followers_count"])
-    context = {"author": author, "is_following": is_following, "swap_counts": True}
-    return render(request, "profiles/author_detail.html#follow", context)

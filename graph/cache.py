@@ -1,0 +1,117 @@
+"""Where graph slices are kept: one cache entry per author, format, data version and filters.
+
+A slice lives in the Django cache (Redis in production) under
+graph:slice:<format>:<author>:<created>:<version>:<params>, the version being the author's
+data version (bzpeer.lib.versions). Whatever changes an author's neighbourhood announces it
+(bzpeer.lib.events), which bumps the version on commit, so the next read misses and
+rebuilds; old entries expire (SLICE_TIMEOUT), which also bounds how long a neighbour's
+renamed or merged node can linger in someone else's slice. A cache that does not answer
+(Redis down) is not an error here: writes are skipped, reads raise CACHE_ERRORS for
+graph.services to decide.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerError
+
+from bzpeer.lib.cache import CACHE_ERRORS
+from bzpeer.lib.versions import author_version, author_versions_bump
+from works.models import Author, Authorship
+
+from .slice import GraphSlice, SliceParams
+
+logger = logging.getLogger(__name__)
+
+# Bump when the slice's shape or drawing changes: every cached slice is then rebuilt.
+SLICE_FORMAT = 1
+SLICE_TIMEOUT = 6 * 60 * 60
+# While a worker builds a large slice, requests do not enqueue it again.
+BUILD_LOCK_TIMEOUT = 120
+PRECOMPUTE_CHUNK = 200
+
+
+def slice_key(author: Author, params: SliceParams, version: int) -> str:
+    # The creation time tells apart two authors with the same id in two databases that
+    # share one cache (a reset development or test database).
+    created = int(author.created_at.timestamp() * 1_000_000) if author.created_at else 0
+    return f"graph:slice:{SLICE_FORMAT}:{author.pk}:{created}:{version}:{params.key}"
+
+
+def slice_key_now(author: Author, params: SliceParams) -> str:
+    """The key at the author's current data version (one cache read). Raises CACHE_ERRORS."""
+    return slice_key(author, params, author_version(author.pk))
+
+
+def graph_slice_cached(*, author: Author, params: SliceParams) -> GraphSlice | None:
+    """The cached slice, or None. No database query; raises the cache's errors."""
+    return slice_cache_get(slice_key_now(author, params))
+
+
+def slice_cache_get(key: str) -> GraphSlice | None:
+    """Raises CACHE_ERRORS."""
+    return cache.get(key)
+
+
+def slice_cache_set(key: str, value: GraphSlice) -> None:
+    try:
+        cache.set(key, value, timeout=SLICE_TIMEOUT)
+    except CACHE_ERRORS:
+        logger.warning("graph: could not cache a slice")
+
+
+def build_lock_take(key: str) -> bool:
+    """True for the one request that should have the slice under `key` built by a worker;
+    the others wait for it. Raises CACHE_ERRORS."""
+    return cache.add(f"{key}:building", 1, timeout=BUILD_LOCK_TIMEOUT)
+
+
+def build_lock_release(key: str) -> None:
+    cache.delete(f"{key}:building")
+
+
+def precompute_enqueue(
+    author_ids: list[int], *, large_only: bool, explore: dict | None = None
+) -> bool:
+    """Hands the slices of these authors to a worker (queue "graph"); False when the broker
+    (the same Redis) did not take the task."""
+    # Imported here: graph.tasks calls graph.services, which calls this module.
+    from .tasks import graph_slices_precompute
+
+    try:
+        graph_slices_precompute.delay(author_ids, large_only=large_only, explore=explore)
+    except (BrokerError, *CACHE_ERRORS):
+        logger.warning("graph: could not enqueue the precompute of %d authors", len(author_ids))
+        return False
+    return True
+
+
+def slices_precompute_on_commit(author_ids: Iterable[int]) -> None:
+    """Once the caller's transaction commits, a worker precomputes the slices of the large
+    authors among these (the small ones are built on demand when next read)."""
+    ids = sorted({pk for pk in author_ids if pk})
+    if not ids:
+        return
+
+    def after_commit() -> None:
+        for start in range(0, len(ids), PRECOMPUTE_CHUNK):
+            precompute_enqueue(ids[start : start + PRECOMPUTE_CHUNK], large_only=True)
+
+    transaction.on_commit(after_commit)
+
+
+def coauthors_versions_bump_on_commit(author_ids: Iterable[int]) -> None:
+    """These authors' names or visibility changed: they show in their co-authors' slices
+    too, whose versions are bumped on commit (one query for the co-author ids, one cache
+    round trip per few thousand of them)."""
+    ids = set(
+        Authorship.objects.filter(work__authorships__author_id__in=list(author_ids))
+        .filter(author__isnull=False)
+        .values_list("author_id", flat=True)
+        .distinct()
+    )
+    transaction.on_commit(lambda: author_versions_bump(ids))
