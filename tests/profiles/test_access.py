@@ -11,7 +11,7 @@ from profiles import selectors
 from profiles.models import Follow
 from works.models import Institution
 
-pytestmark = pytest.mark.usefixtures("clear_cache")
+pytestmark = [pytest.mark.sqlite, pytest.mark.usefixtures("clear_cache")]
 
 HTMX = {"HX-Request": "true"}
 # Every public GET page about one author, as (path, query); {slug} is the author's.
