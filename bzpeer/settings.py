@@ -121,10 +121,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues are chosen per task, by name, never by module glob: moving a task to another module
+# must not move it to another queue. A task names its queue in its decorator
+# (`@shared_task(queue="imports")`, works.tasks); the ones below are routed here until they
+# do. Tasks named nowhere run on "default" (mail, digests: profiles.accounts_tasks).
 CELERY_TASK_ROUTES = {
-    "works.tasks.*": {"queue": "imports"},
-    "profiles.tasks.*": {"queue": "scores"},
-    "graph.tasks.*": {"queue": "graph"},
+    "profiles.tasks.trust_scores_recompute": {"queue": "scores"},
+    "profiles.tasks.trust_dirty_recompute": {"queue": "scores"},
+    "graph.tasks.graph_slices_precompute": {"queue": "graph"},
 }
 # A task a dead worker held comes back after visibility_timeout; every retry countdown
 # (TRUST_RETRY_BACKOFF_MAX) stays below it, so a waiting retry is never handed out twice.

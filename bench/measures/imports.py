@@ -84,7 +84,7 @@ class _Template:
     """One sample record as compact JSON split around the values each copy rewrites."""
 
     def __init__(self, record: dict, index: int, author_numbers: dict[str, int]) -> None:
-        from works.importers import ids
+        from works.imports.sources import ids
 
         self.index = index
         self.title = record.get("title") or record.get("display_name") or ""
@@ -227,13 +227,13 @@ def child_e2e(path: Path, copy_repeat: int) -> dict:
     parsing (the stages interleave chunk by chunk); then raw COPY of the same work rows."""
     from django.db import connection
 
-    from works import services
+    from works.imports import run
 
     _reset()
     batch = _new_batch(path)
     baseline = _rss_mib()
     stages = {"parse": 0.0, "load": 0.0}
-    parsed_records, load_records = services._parsed_records, services.load_records
+    parsed_records, load_records = run._parsed_records, run.load_records
 
     def timed_records(*args, **kwargs):
         iterator = parsed_records(*args, **kwargs)
@@ -257,9 +257,9 @@ def child_e2e(path: Path, copy_repeat: int) -> dict:
         return counts
 
     # instrumentation only: the same functions, timed
-    services._parsed_records, services.load_records = timed_records, timed_load
+    run._parsed_records, run.load_records = timed_records, timed_load
     started = time.perf_counter()
-    result = services.works_import(path=path, format="openalex", batch=batch)
+    result = run.works_import(path=path, format="openalex", batch=batch)
     seconds = time.perf_counter() - started
     peak = _rss_mib()
     copies, unlogged, copy_bytes, every_row = _copy_references(copy_repeat)
@@ -386,8 +386,8 @@ def _copy_reference(rows: bytes, columns: str, table: str, *, unlogged: bool) ->
 def child_db(path: Path, repeat: int, budget: float) -> dict:
     from django.db import transaction
 
-    from works.importers import openalex
-    from works.loader import load_records
+    from works.imports.loader import load_records
+    from works.imports.sources import openalex
 
     started = time.perf_counter()
     records = [openalex.parse(raw) for raw in openalex.read(path)]
