@@ -33,6 +33,9 @@ database, with an ImportBatch (so the undo log is written, as in the admin):
   floor under any importer written in Python.
 BENCH_IMPORT_BUDGET (default 210 s) bounds the runs after the first of each size.
 Celery is not eager and has no broker (memory://): the trust kick is enqueued, not run.
+
+Past 500 lines on purpose: the parent and the child processes it starts run the same file
+(`child_main`), so the whole protocol (file, children, references, rows) stays one module.
 """
 
 from __future__ import annotations

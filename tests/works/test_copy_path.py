@@ -204,3 +204,17 @@ def test_copy_path_duplicate_prefix_query_matches_the_orm_query(make_work):
     assert len(found) == len(set(found))
     assert set(found) == expected
     assert len(expected) >= 4
+
+
+def test_write_backend_is_chosen_once_from_the_database_and_the_setting(settings):
+    from works.imports.loader import ChunkLoader, LoadCounts
+    from works.imports.loader.backends import CopyBackend, OrmBackend
+
+    settings.IMPORT_COPY = True
+    loader = ChunkLoader(source="openalex", batch=None, counts=LoadCounts())
+    assert isinstance(loader.backend, CopyBackend)
+    settings.IMPORT_COPY = False  # a loader keeps the backend it started with
+    assert isinstance(loader.backend, CopyBackend)
+    assert isinstance(
+        ChunkLoader(source="openalex", batch=None, counts=LoadCounts()).backend, OrmBackend
+    )

@@ -104,7 +104,7 @@ class AuthorshipOverride(models.Model):
     The slot is the work plus the normalised printed name (`name_key`); `position` tells two
     identical names on one byline apart. `author` is the decided author, or null when the
     authorship was removed (the loader then leaves it out). Written by merge, split and
-    "remove authorship" (profiles.services); read by works.loader once per chunk.
+    "remove authorship" (profiles.services); read by works.imports.loader once per chunk.
     """
 
     work = models.ForeignKey(Work, models.CASCADE, related_name="authorship_overrides")

@@ -147,7 +147,7 @@ def name_only_resolve(
 
     Evidence for joining an existing author: the same work already credits them, or they
     share a co-author on this byline. Otherwise the name gets a new author. Slots an
-    admin decided (`decided`, see _decisions) are left alone.
+    admin decided (`decided`, see bylines.decisions) are left alone.
     """
     decided = decided or {}
     wanted = {

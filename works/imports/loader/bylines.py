@@ -56,7 +56,7 @@ def decisions(loader: ChunkLoader, works: list[WorkRecord], work_ids: list[int])
 def authorships_replace(loader: ChunkLoader, works: list[WorkRecord], work_ids: list[int]) -> None:
     """Rewrites a work's byline only when it differs from what is stored.
 
-    Admins' decisions win over the file (see _decisions): a decided slot gets the decided
+    Admins' decisions win over the file (see `decisions`): a decided slot gets the decided
     author, a removed one is left out (its position stays free).
     """
     if not works:

@@ -141,7 +141,7 @@ def work_topics_replace(loader: ChunkLoader, works: list[WorkRecord], work_ids: 
         WorkTopic.objects.filter(work_id__any=replaced).delete()
     new_rows = ((pk, topic, score) for pk in stale for topic, score in desired[pk].items())
     loader.backend.work_topics_insert(new_rows)
-    # (the bylines of works this chunk created are touched already: _replace_authorships)
+    # (the bylines of works this chunk created are touched already: bylines.authorships_replace)
     loader.counts.touched_author_ids.update(
         Authorship.objects.filter(work_id__any=replaced, author__isnull=False).values_list(
             "author_id", flat=True
