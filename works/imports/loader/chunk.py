@@ -66,6 +66,8 @@ class LoadCounts:
 
 
 class ChunkLoader:
+    """One import's loader: `load` runs a chunk through the entity modules in order."""
+
     def __init__(
         self,
         *,
