@@ -30,8 +30,8 @@ def dataset_ensure(*, works: int, seed: int, log) -> list[Row]:
     """
     from django.core.management import call_command
 
+    from bench import synthetic
     from profiles.tasks import trust_recompute_all
-    from works import synthetic
     from works.models import Author, Work
 
     rows: list[Row] = []

@@ -165,7 +165,7 @@ def main(argv=None) -> int:
     authorships = Authorship.objects.count()
     header = (
         f"Data set: {ctx.works:,} works, {ctx.authors:,} authors, {authorships:,} authorships "
-        f"(synthetic, generate_scale_data). Machine: {machine()}. "
+        f"(synthetic, bench/synthetic.py). Machine: {machine()}. "
         f"Median of {ctx.repeat} runs; loads of {ctx.duration:.0f} s. "
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {commit()}, {elapsed / 60:.1f} min."
     )

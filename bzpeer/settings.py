@@ -126,11 +126,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Tasks name their queue on the decorator (profiles.tasks, graph.tasks); routes only for
-# the modules that do not yet.
-CELERY_TASK_ROUTES = {
-    "works.tasks.*": {"queue": "imports"},
-}
+# Queues are chosen per task, by name, never by module glob: moving a task to another module
+# must not move it to another queue. Every task names its queue in its decorator
+# (`@shared_task(queue="imports")`); tests/test_task_queues.py pins each one.
+CELERY_TASK_ROUTES: dict[str, dict] = {}
 # A task a dead worker held comes back after visibility_timeout; every retry countdown
 # (TRUST_RETRY_BACKOFF_MAX) stays below it, so a waiting retry is never handed out twice.
 CELERY_BROKER_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT", "3600"))

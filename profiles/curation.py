@@ -20,7 +20,7 @@ from django.utils import timezone
 from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.locks import import_lock
 from bzpeer.lib.names import normalize_name
-from works.loader import assign_slugs
+from works.imports.loader import assign_slugs
 from works.models import Author, Authorship, AuthorshipOverride, VerificationLevel
 
 from .models import AuthorAuditLog, Claim, Follow

@@ -212,7 +212,7 @@ def author_trust_details(author: Author) -> TrustDetails:
     return TrustDetails(latest=recent[0] if recent else None, history=recent[::-1])
 
 
-# How the import sources are named on the page (works.services.IMPORTERS keys).
+# How the import sources are named on the page (works.imports.registry formats).
 SOURCE_LABELS = {"openalex": "OpenAlex", "arxiv": "arXiv", "arxiv-oai": "arXiv", "bibtex": "BibTeX"}
 
 

@@ -1,18 +1,22 @@
+"""Import tasks, on the "imports" queue (set here, per task, so a module can move freely)."""
+
 from celery import shared_task
 from django.db import transaction
 
-from . import services
+from .imports.batches import import_batch_claim
+from .imports.batches import import_batch_run as batch_run
+from .imports.run import ImportFailed
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(queue="imports", acks_late=True, reject_on_worker_lost=True)
 def import_batch_run(batch_id: int) -> str:
     """Runs an uploaded import batch; a batch another worker claimed first is left alone."""
-    batch = services.import_batch_claim(batch_id=batch_id)
+    batch = import_batch_claim(batch_id=batch_id)
     if batch is None:
         return "not pending"
     try:
-        services.import_batch_run(batch=batch)
-    except services.ImportFailed:
+        batch_run(batch=batch)
+    except ImportFailed:
         return "failed"  # the batch row holds the errors
     return "succeeded"
 

@@ -33,6 +33,9 @@ database, with an ImportBatch (so the undo log is written, as in the admin):
   floor under any importer written in Python.
 BENCH_IMPORT_BUDGET (default 210 s) bounds the runs after the first of each size.
 Celery is not eager and has no broker (memory://): the trust kick is enqueued, not run.
+
+Past 500 lines on purpose: the parent and the child processes it starts run the same file
+(`child_main`), so the whole protocol (file, children, references, rows) stays one module.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ class _Template:
     """One sample record as compact JSON split around the values each copy rewrites."""
 
     def __init__(self, record: dict, index: int, author_numbers: dict[str, int]) -> None:
-        from works.importers import ids
+        from works.imports.sources import ids
 
         self.index = index
         self.title = record.get("title") or record.get("display_name") or ""
@@ -227,13 +230,13 @@ def child_e2e(path: Path, copy_repeat: int) -> dict:
     parsing (the stages interleave chunk by chunk); then raw COPY of the same work rows."""
     from django.db import connection
 
-    from works import services
+    from works.imports import run
 
     _reset()
     batch = _new_batch(path)
     baseline = _rss_mib()
     stages = {"parse": 0.0, "load": 0.0}
-    parsed_records, load_records = services._parsed_records, services.load_records
+    parsed_records, load_records = run._parsed_records, run.load_records
 
     def timed_records(*args, **kwargs):
         iterator = parsed_records(*args, **kwargs)
@@ -257,9 +260,9 @@ def child_e2e(path: Path, copy_repeat: int) -> dict:
         return counts
 
     # instrumentation only: the same functions, timed
-    services._parsed_records, services.load_records = timed_records, timed_load
+    run._parsed_records, run.load_records = timed_records, timed_load
     started = time.perf_counter()
-    result = services.works_import(path=path, format="openalex", batch=batch)
+    result = run.works_import(path=path, format="openalex", batch=batch)
     seconds = time.perf_counter() - started
     peak = _rss_mib()
     copies, unlogged, copy_bytes, every_row = _copy_references(copy_repeat)
@@ -386,8 +389,8 @@ def _copy_reference(rows: bytes, columns: str, table: str, *, unlogged: bool) ->
 def child_db(path: Path, repeat: int, budget: float) -> dict:
     from django.db import transaction
 
-    from works.importers import openalex
-    from works.loader import load_records
+    from works.imports.loader import load_records
+    from works.imports.sources import openalex
 
     started = time.perf_counter()
     records = [openalex.parse(raw) for raw in openalex.read(path)]

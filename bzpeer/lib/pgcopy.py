@@ -1,6 +1,6 @@
 """PostgreSQL write primitives for the loader's fast path: COPY instead of bulk_create.
 
-works.loader decides what to write (identity, diffs, admin decisions, the undo log) the
+works.imports.loader decides what to write (identity, diffs, admin decisions, the undo log) the
 same way on every database; on PostgreSQL (settings.IMPORT_COPY) its heavy writes come
 here:
 - new rows (works, authors, authorships) take their pks from the table's own sequence in
@@ -9,7 +9,7 @@ here:
   the undo log) are COPY'd without pks, which the identity default gives in row order;
 - changed rows are COPY'd into a temporary staging table (pk + the changed columns, the
   table's own types) and written with one `UPDATE … FROM staging`;
-- bylines are deleted set-based (works.undo.rows_delete).
+- bylines are deleted set-based (works.imports.undo.rows_delete).
 Values are the instances' attributes as the ORM would send them: JSON fields through the
 field's encoder, auto_now / auto_now_add fields stamped once per statement.
 """
@@ -118,7 +118,7 @@ def instances_update(model: type[Model], instances: Sequence[Model], names: Iter
 
 def affiliations_fill(author_pks: Iterable[int]) -> list[int]:
     """Authors among author_pks with no last known institution get the first institution of
-    their latest authorship (same order as the ORM path, loader._fill_missing_affiliations);
+    their latest authorship (same order as the ORM path: works.imports.loader.backends);
     returns their pks, ascending. One statement."""
     pks = sorted(author_pks)
     if not pks:

@@ -15,8 +15,8 @@ from profiles import tasks, trust_engine
 from profiles.follows import author_follow
 from profiles.models import DirtyAuthor, TrustSnapshot
 from profiles.trust import trust_score
+from works.imports.run import works_import
 from works.models import Author
-from works.services import works_import
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bzpeer.lib.names import normalize_name
-from works.importers import bibtex
-from works.importers.readers import BadRecord
-from works.importers.records import ParseError, RawRecord
+from works.imports.readers import BadRecord
+from works.imports.records import ParseError, RawRecord
+from works.imports.sources import bibtex
 
 pytestmark = pytest.mark.sqlite
 

@@ -23,6 +23,8 @@ from django.db.models import DateTimeField
 
 from profiles.curation import authorships_remove, authorships_split
 from profiles.models import DirtyAuthor
+from works.imports.batches import import_batch_run
+from works.imports.undo import import_batch_undo
 from works.models import (
     Author,
     Authorship,
@@ -36,7 +38,6 @@ from works.models import (
     Work,
     WorkTopic,
 )
-from works.services import import_batch_run, import_batch_undo
 
 pytestmark = [
     pytest.mark.django_db,
@@ -187,7 +188,7 @@ def test_copy_path_leaves_the_rows_the_orm_path_leaves(settings, tmp_path, make_
 def test_copy_path_duplicate_prefix_query_matches_the_orm_query(make_work):
     from django.db.models import Q
 
-    from works.services import _works_with_prefixes
+    from works.imports.duplicates import _works_with_prefixes
 
     titles = ["a b c d", "a b cd e", "a b c", "a_b c d", "ax b c", "x%y z w", "a b", "a b c d"]
     for i, title in enumerate(titles):
@@ -203,3 +204,17 @@ def test_copy_path_duplicate_prefix_query_matches_the_orm_query(make_work):
     assert len(found) == len(set(found))
     assert set(found) == expected
     assert len(expected) >= 4
+
+
+def test_write_backend_is_chosen_once_from_the_database_and_the_setting(settings):
+    from works.imports.loader import ChunkLoader, LoadCounts
+    from works.imports.loader.backends import CopyBackend, OrmBackend
+
+    settings.IMPORT_COPY = True
+    loader = ChunkLoader(source="openalex", batch=None, counts=LoadCounts())
+    assert isinstance(loader.backend, CopyBackend)
+    settings.IMPORT_COPY = False  # a loader keeps the backend it started with
+    assert isinstance(loader.backend, CopyBackend)
+    assert isinstance(
+        ChunkLoader(source="openalex", batch=None, counts=LoadCounts()).backend, OrmBackend
+    )

@@ -10,15 +10,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from works.imports.detect import FormatUnknown, detect_format, sniff_format
+from works.imports.registry import FORMATS, IMPORTERS, Importer, importer_for
+from works.imports.run import ImportFailed, works_import
 from works.models import Author, Authorship, ImportBatch, Work
-from works.services import (
-    IMPORTERS,
-    FormatUnknown,
-    ImportFailed,
-    detect_format,
-    sniff_format,
-    works_import,
-)
 
 pytestmark = pytest.mark.sqlite
 
@@ -33,10 +28,19 @@ BIB = HERE / "vipa_mingli_song.bib"
 
 
 def test_registry_matches_the_batch_format_choices():
-    assert set(IMPORTERS) == set(ImportBatch.Format.values) - {"auto"}
-    for module in IMPORTERS.values():
-        assert callable(module.read) and callable(module.parse) and callable(module.record_label)
-        assert len(module.FORMAT) <= 20
+    assert set(FORMATS) == set(ImportBatch.Format.values) - {"auto"}
+    assert len(set(FORMATS)) == len(IMPORTERS)
+    labels = dict(ImportBatch.Format.choices)
+    for importer in IMPORTERS:
+        assert isinstance(importer, Importer)
+        assert importer.label == labels[importer.format]
+        assert len(importer.format) <= 20 and len(importer.source) <= 20
+        assert importer_for(importer.format) is importer
+
+
+def test_registry_refuses_an_unknown_format_naming_the_known_ones():
+    with pytest.raises(ValueError, match="unknown format 'csv'; choose one of arxiv, "):
+        importer_for("csv")
 
 
 @pytest.mark.parametrize(

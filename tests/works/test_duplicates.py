@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from works.models import DuplicateWorkCandidate, Work, WorkTopic
-from works.services import (
+from works.imports.duplicates import (
     DuplicateDecided,
     work_duplicates_dismiss,
     work_duplicates_find,
     work_duplicates_merge,
-    works_import,
 )
+from works.imports.run import works_import
+from works.models import DuplicateWorkCandidate, Work, WorkTopic
 
 pytestmark = pytest.mark.sqlite
 

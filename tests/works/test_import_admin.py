@@ -12,9 +12,10 @@ from django.db import connection
 from django.urls import reverse
 
 from tests.integration.waiting import wait_for
-from works import services, tasks
+from works import tasks
+from works.imports import batches
+from works.imports.run import works_import
 from works.models import ImportBatch, Work
-from works.services import works_import
 
 pytestmark = pytest.mark.sqlite
 
@@ -169,13 +170,13 @@ def test_progress_fragment_polls_while_running_and_stops_when_done(
         format="arxiv", file_name="big.jsonl", status=ImportBatch.Status.RUNNING, bytes_total=2048
     )
     url = reverse("admin:works_importbatch_progress", args=[batch.pk])
-    progress = services.BatchProgress(batch.pk)
-    progress(services.PROGRESS_EVERY + 5)  # publishes to the cache
+    progress = batches.BatchProgress(batch.pk)
+    progress(batches.PROGRESS_EVERY + 5)  # publishes to the cache
 
     with django_assert_max_num_queries(4):  # session, user, batch
         html = superuser_client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert f'hx-get="{url}"' in html and 'hx-trigger="every 1s"' in html
-    assert f"{services.PROGRESS_EVERY + 5} records read" in html and "2.0\xa0KB" in html
+    assert f"{batches.PROGRESS_EVERY + 5} records read" in html and "2.0\xa0KB" in html
 
     batch.status, batch.records_read = ImportBatch.Status.SUCCEEDED, 999
     batch.counts = {"created": {"works": 999}, "updated": {}, "unchanged": {}}

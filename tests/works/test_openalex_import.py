@@ -11,10 +11,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from profiles.models import TrustSnapshot
-from works.importers import openalex
-from works.importers.ids import normalize_orcid
-from works.importers.records import RawRecord
-from works.loader import load_records
+from works.imports.loader import load_records
+from works.imports.records import RawRecord
+from works.imports.run import ImportFailed, works_import
+from works.imports.sources import openalex
+from works.imports.sources.ids import normalize_orcid
 from works.models import (
     Author,
     Authorship,
@@ -26,7 +27,6 @@ from works.models import (
     Work,
     WorkTopic,
 )
-from works.services import ImportFailed, works_import
 
 pytestmark = pytest.mark.sqlite
 
@@ -269,7 +269,7 @@ def test_orcid_checksum_is_validated():
 
 @pytest.mark.django_db
 def test_load_records_collects_garbage_once_per_chunk_and_restores_the_collector():
-    """The cyclic collector is off while chunks load (works.loader._one_collection_per_chunk)
+    """The cyclic collector is off while chunks load (loader.chunk._one_collection_per_chunk)
     and back on after, even when a record fails."""
     records = [openalex.parse(RawRecord(line=i + 1, index=i + 1, data=d)) for i, d in
                enumerate(_load(WORKS)[:30])]  # fmt: skip

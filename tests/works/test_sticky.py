@@ -10,10 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from profiles.curation import authors_merge, authorships_remove, authorships_split
-from works.importers.records import AuthorRecord, AuthorshipRecord, WorkRecord
-from works.loader import load_records
+from works.imports.batches import import_batch_run
+from works.imports.loader import load_records
+from works.imports.records import AuthorRecord, AuthorshipRecord, WorkRecord
+from works.imports.run import works_import
 from works.models import Author, Authorship, BatchChange, ImportBatch, Work
-from works.services import import_batch_run, works_import
 
 pytestmark = pytest.mark.sqlite
 

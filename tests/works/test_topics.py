@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from works.topics import TAXONOMY, assign_topics, matched_phrases, topic_for
+from works.imports.keyword_topics import KEYWORDS, assign_topics, matched_phrases, topic_for
 
 pytestmark = pytest.mark.sqlite
 
@@ -37,7 +37,7 @@ def test_topics_topic_record_names_arxiv_class_and_archive():
 
 
 def test_topics_every_class_has_a_known_archive():
-    for class_id in TAXONOMY:
+    for class_id in KEYWORDS:
         assert topic_for(class_id).parent is not None
 
 

@@ -14,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from profiles.models import Follow
+from works.imports.batches import import_batch_run
+from works.imports.undo import BatchUndoRefused, import_batch_undo
 from works.models import (
     Author,
     Authorship,
@@ -25,7 +27,6 @@ from works.models import (
     Work,
     WorkTopic,
 )
-from works.services import BatchUndoRefused, import_batch_run, import_batch_undo
 
 pytestmark = pytest.mark.sqlite
 

@@ -20,7 +20,7 @@ class ImportBatch(models.Model):
         UNDONE = "undone", "Undone"
 
     class Format(models.TextChoices):
-        # the keys of works.services.IMPORTERS, and "auto" until the run detects the format
+        # works.imports.registry.FORMATS, and "auto" until the run detects the format
         AUTO = "auto", "Detect from the file"
         OPENALEX = "openalex", "OpenAlex (JSON array or JSON Lines)"
         ARXIV = "arxiv", "arXiv metadata snapshot (JSON Lines)"
@@ -68,7 +68,7 @@ class ExactJSONEncoder(DjangoJSONEncoder):
 class BatchChange(models.Model):
     """What one import batch did to one row, kept so that the batch can be undone.
 
-    Written set-based by works.loader (one bulk_create per chunk): `created` rows are deleted
+    Written set-based by works.imports.loader (once per chunk): `created` rows are deleted
     on undo; `updated` rows hold only the changed fields' previous values ({attname: value},
     JSON); `authorships_replaced` / `topics_replaced` (object_pk = the work) hold the work's
     previous byline rows (with their pks and institution links) or topic rows.
@@ -104,7 +104,7 @@ class AuthorshipOverride(models.Model):
     The slot is the work plus the normalised printed name (`name_key`); `position` tells two
     identical names on one byline apart. `author` is the decided author, or null when the
     authorship was removed (the loader then leaves it out). Written by merge, split and
-    "remove authorship" (profiles.services); read by works.loader once per chunk.
+    "remove authorship" (profiles.curation); read by works.imports.loader once per chunk.
     """
 
     work = models.ForeignKey(Work, models.CASCADE, related_name="authorship_overrides")
@@ -141,8 +141,8 @@ class DuplicateWorkCandidate(models.Model):
     """Two works that look like one (same or near-identical title, same year): for review.
 
     `work_a` is the older (lower pk) work, kept on merge; `work_b` is emptied when merged,
-    and `removed_work` then records what it was. Filled by works.services.work_duplicates_find
-    after every import.
+    and `removed_work` then records what it was. Filled after every import by
+    works.imports.duplicates.work_duplicates_find.
     """
 
     class Status(models.TextChoices):

@@ -90,7 +90,7 @@ class Author(models.Model):
     )
     verification_evidence = models.CharField(max_length=255, blank=True)
 
-    # Written by the trust engine (profiles.services.trust_scores_recompute), never by hand.
+    # Written by the trust engine (profiles.trust_engine.trust_scores_recompute), never by hand.
     trust_score = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     trust_band = models.CharField(max_length=20, blank=True, editable=False)
     trust_computed_at = models.DateTimeField(null=True, blank=True, editable=False)

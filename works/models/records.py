@@ -216,7 +216,7 @@ class Authorship(models.Model):
             # profile page and trust facts: an author's works; co-author self-joins
             models.Index(fields=["author", "work"], name="works_authorship_author_idx"),
             # trust engine, the co-author side of the close-collaborator self-join
-            # (profiles.services.close_collaborator_counts: JOIN works_authorship theirs ON
+            # (profiles.trust_engine.close_collaborator_counts: JOIN works_authorship theirs ON
             # theirs.work_id = mine.work_id, reading theirs.author_id): index-only, no heap
             # visit per co-author row. Also serves the works list's byline prefetch.
             models.Index(fields=["work", "author"], name="works_authorship_coauthor_idx"),

@@ -3,8 +3,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from works.imports.batches import import_batch_run
+from works.imports.registry import FORMATS
+from works.imports.run import AUTO, ImportFailed
 from works.models import ImportBatch
-from works.services import AUTO, IMPORTERS, ImportFailed, import_batch_run
 
 
 class Command(BaseCommand):
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format",
             default=AUTO,
-            choices=[AUTO, *sorted(IMPORTERS)],
+            choices=[AUTO, *sorted(FORMATS)],
             help="the file's format; 'auto' (the default) detects it from the first bytes",
         )
         parser.add_argument(

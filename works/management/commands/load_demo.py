@@ -10,7 +10,7 @@ run it without ../shared:
 - vipa_mingli_song.bib: BibTeX of the researcher's papers; an entry whose normalised title
   equals a seed work's gives that work its authors (and its arXiv id, if it has one).
 
-Seed works get their topics from `works.topics` (arXiv classes by keyword taxonomy).
+Seed works get their topics from `works.imports.keyword_topics` (arXiv classes by keyword).
 Re-running changes nothing: every write is an upsert keyed as the loader keys it.
 """
 
@@ -27,20 +27,20 @@ from django.utils.text import slugify
 from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.names import normalize_name
 from bzpeer.lib.text import title_key
-from works import services
-from works.importers import bibtex
-from works.importers.openalex import first_code_url
-from works.importers.readers import BadRecord
-from works.importers.records import (
+from works.imports.keyword_topics import assign_topics
+from works.imports.loader import LoadCounts, load_records
+from works.imports.readers import BadRecord
+from works.imports.records import (
     AuthorRecord,
     AuthorshipRecord,
     ParseError,
     VenueRecord,
     WorkRecord,
 )
-from works.loader import LoadCounts, load_records
+from works.imports.run import ImportFailed, works_import
+from works.imports.sources import bibtex
+from works.imports.sources.openalex import first_code_url
 from works.models import Author, VerificationLevel, Work
-from works.topics import assign_topics
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 # Institutions first, then authors, then works: each file finds what it points to.
@@ -133,8 +133,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         for name in OPENALEX_FILES:
             try:
-                result = services.works_import(path=FIXTURES / name, format="openalex")
-            except services.ImportFailed as exc:
+                result = works_import(path=FIXTURES / name, format="openalex")
+            except ImportFailed as exc:
                 raise CommandError(f"{name}: {exc}") from exc
             self.stdout.write(f"{name}: {result.summary()}")
 

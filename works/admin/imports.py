@@ -1,4 +1,4 @@
-"""Admin for imports: upload a file as an ImportBatch, watch it run, review likely duplicates.
+"""Admin for imports: upload a file as an ImportBatch, watch it run, see what it changed.
 
 The upload form saves the batch and queues `works.tasks.import_batch_run` once the admin's
 transaction commits; the batch page polls a small fragment view every second (htmx) while the
@@ -15,12 +15,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
-from django.utils.html import format_html
 
-from . import services
-from .loader import ENTITY_KINDS
-from .models import DuplicateWorkCandidate, ImportBatch
-from .tasks import import_batch_enqueue_on_commit
+from works.imports.batches import import_batch_progress
+from works.imports.detect import SNIFF_BYTES, FormatUnknown, sniff_format
+from works.imports.loader import ENTITY_KINDS
+from works.models import BatchChange, ImportBatch
+from works.tasks import import_batch_enqueue_on_commit
+
+from .undo import undo_import_batch
 
 UPLOAD_FIELDS = ["file", "format", "skip_bad"]
 ERRORS_SHOWN = 500
@@ -65,11 +67,11 @@ class ImportUploadForm(forms.ModelForm):
         upload = cleaned.get("file")
         if upload and cleaned.get("format") == ImportBatch.Format.AUTO:
             upload.seek(0)
-            head = upload.read(services.SNIFF_BYTES)
+            head = upload.read(SNIFF_BYTES)
             upload.seek(0)
             try:
-                services.sniff_format(head)
-            except services.FormatUnknown as exc:
+                sniff_format(head)
+            except FormatUnknown as exc:
                 self.add_error("format", f"Cannot tell the format: {exc}. Choose it here.")
         return cleaned
 
@@ -150,7 +152,7 @@ def batch_progress_context(batch: ImportBatch) -> dict:
     errors = batch.errors or []
     return {
         "batch": batch,
-        "progress": services.import_batch_progress(batch=batch),
+        "progress": import_batch_progress(batch=batch),
         "count_rows": rows if counts else [],
         "skipped": len(errors) if batch.status == ImportBatch.Status.SUCCEEDED else 0,
         "errors": errors[:ERRORS_SHOWN],
@@ -158,74 +160,36 @@ def batch_progress_context(batch: ImportBatch) -> dict:
     }
 
 
-@admin.register(DuplicateWorkCandidate)
-class DuplicateWorkCandidateAdmin(admin.ModelAdmin):
-    list_display = ["pk", "work_a_link", "work_b_link", "year", "reason", "similarity", "status"]
-    list_filter = ["status", "reason"]
-    list_select_related = ["work_a", "work_b", "decided_by"]
-    search_fields = ["work_a__title", "work_b__title"]
-    actions = ["merge_keep_older", "dismiss"]
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ImportBatchUploadMixin, admin.ModelAdmin):
+    list_display = ["file_name", "format", "status", "records_read", "created_by", "created_at"]
+    list_filter = ["status", "format"]
+    list_select_related = ["created_by"]
+    search_fields = ["file_name"]
+    actions = [undo_import_batch]
     readonly_fields = [
-        "work_a",
-        "work_b",
-        "reason",
-        "similarity",
         "status",
-        "removed_work",
+        "records_read",
+        "counts",
+        "errors",
+        "created_by",
         "created_at",
-        "decided_by",
-        "decided_at",
+        "started_at",
+        "finished_at",
     ]
+
+
+@admin.register(BatchChange)
+class BatchChangeAdmin(admin.ModelAdmin):
+    """What each import batch changed, kept for undo: read-only."""
+
+    list_display = ["batch", "action", "model", "object_pk"]
+    list_filter = ["action", "model"]
+    search_fields = ["=batch__id", "=object_pk"]
+    raw_id_fields = ["batch"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description="Older work (kept)", ordering="work_a")
-    def work_a_link(self, obj):
-        return _work_label(obj.work_a)
-
-    @admin.display(description="Newer work", ordering="work_b")
-    def work_b_link(self, obj):
-        if obj.work_b is None:
-            return f"(merged: {obj.removed_work.get('title', '')})"
-        return _work_label(obj.work_b)
-
-    @admin.display(description="Year")
-    def year(self, obj):
-        return obj.work_a.year
-
-    @admin.action(description="Merge (keep the older)", permissions=["change"])
-    def merge_keep_older(self, request, queryset):
-        if not request.user.has_perm("works.delete_work"):
-            raise PermissionDenied
-        merged, skipped = 0, 0
-        for candidate in queryset.filter(status=DuplicateWorkCandidate.Status.OPEN):
-            try:
-                services.work_duplicates_merge(candidate=candidate, user=request.user)
-                merged += 1
-            except services.DuplicateDecided:
-                skipped += 1
-        self.message_user(request, f"Merged {merged} pair(s).", messages.SUCCESS)
-        if skipped or queryset.exclude(status=DuplicateWorkCandidate.Status.OPEN).exists():
-            self.message_user(request, "Pairs decided already were left alone.", messages.WARNING)
-
-    @admin.action(description="Dismiss (not duplicates)", permissions=["change"])
-    def dismiss(self, request, queryset):
-        dismissed = 0
-        for candidate in queryset.filter(status=DuplicateWorkCandidate.Status.OPEN):
-            try:
-                services.work_duplicates_dismiss(candidate=candidate, user=request.user)
-                dismissed += 1
-            except services.DuplicateDecided:
-                pass
-        self.message_user(request, f"Dismissed {dismissed} pair(s).", messages.SUCCESS)
-
-
-def _work_label(work):
-    ids = ", ".join(
-        f"{name} {value}"
-        for name in ("doi", "arxiv_id", "openalex_id")
-        if (value := getattr(work, name))
-    )
-    url = reverse("admin:works_work_change", args=[work.pk])
-    return format_html('<a href="{}">{}</a> {}', url, work.title, f"({ids})" if ids else "")
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

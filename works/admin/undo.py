@@ -1,4 +1,4 @@
-"""Admin action "Undo this batch": a confirmation page, then works.services.import_batch_undo."""
+"""Admin action "Undo this batch": a confirmation page, then imports.undo.import_batch_undo."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 
-from .models import BatchChange, ImportBatch
-from .services import BatchUndoRefused, import_batch_undo
+from works.imports.undo import BatchUndoRefused, import_batch_undo
+from works.models import BatchChange, ImportBatch
 
 
 @admin.action(description="Undo this batch", permissions=["change"])

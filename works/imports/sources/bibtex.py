@@ -36,9 +36,8 @@ from bibtexparser.model import Block, Entry, ImplicitComment, ParsingFailedBlock
 
 from bzpeer.lib.text import latex_to_text
 
-from . import ids
-from .readers import BadRecord, FileTooLarge, open_text
-from .records import (
+from ..readers import BadRecord, FileTooLarge, open_text
+from ..records import (
     AuthorRecord,
     AuthorshipRecord,
     ParseError,
@@ -46,8 +45,17 @@ from .records import (
     VenueRecord,
     WorkRecord,
 )
+from . import ids
 
 FORMAT = "bibtex"
+_ENTRY = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
+
+
+def sniff(head: str) -> bool:
+    """'@', or an entry after leading comments; never JSON or XML that mentions one."""
+    if head[:1] in ("[", "{", "<"):
+        return False
+    return head.startswith("@") or _ENTRY.search(head) is not None
 
 
 def read(path: str | Path, *, max_bytes: int | None = None) -> Iterator[RawRecord | BadRecord]:

@@ -1,17 +1,9 @@
+"""The scholarly record in admin: works with their bylines and topics, venues, topics, and
+the byline decisions imports re-apply."""
+
 from django.contrib import admin
 
-from .admin_imports import ImportBatchUploadMixin
-from .admin_undo import undo_import_batch
-from .models import (
-    Authorship,
-    AuthorshipOverride,
-    BatchChange,
-    ImportBatch,
-    Topic,
-    Venue,
-    Work,
-    WorkTopic,
-)
+from works.models import Authorship, AuthorshipOverride, Topic, Venue, Work, WorkTopic
 
 
 @admin.register(Venue)
@@ -53,25 +45,6 @@ class WorkAdmin(admin.ModelAdmin):
     inlines = [AuthorshipInline, WorkTopicInline]
 
 
-@admin.register(ImportBatch)
-class ImportBatchAdmin(ImportBatchUploadMixin, admin.ModelAdmin):
-    list_display = ["file_name", "format", "status", "records_read", "created_by", "created_at"]
-    list_filter = ["status", "format"]
-    list_select_related = ["created_by"]
-    search_fields = ["file_name"]
-    actions = [undo_import_batch]
-    readonly_fields = [
-        "status",
-        "records_read",
-        "counts",
-        "errors",
-        "created_by",
-        "created_at",
-        "started_at",
-        "finished_at",
-    ]
-
-
 @admin.register(AuthorshipOverride)
 class AuthorshipOverrideAdmin(admin.ModelAdmin):
     """Admins' byline decisions that every import re-applies; delete one to let go of it."""
@@ -80,19 +53,3 @@ class AuthorshipOverrideAdmin(admin.ModelAdmin):
     list_select_related = ["work", "author", "decided_by"]
     search_fields = ["name_key", "work__title", "author__display_name"]
     raw_id_fields = ["work", "author", "decided_by"]
-
-
-@admin.register(BatchChange)
-class BatchChangeAdmin(admin.ModelAdmin):
-    """What each import batch changed, kept for undo: read-only."""
-
-    list_display = ["batch", "action", "model", "object_pk"]
-    list_filter = ["action", "model"]
-    search_fields = ["=batch__id", "=object_pk"]
-    raw_id_fields = ["batch"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,7 +1,7 @@
-"""Undoing an import batch from its BatchChange rows (see works.loader for what they hold).
+"""Undoing an import batch from its BatchChange rows (imports.loader says what they hold).
 
-Used by works.services.import_batch_undo, which owns the transaction, the checks on the
-batch itself and the trust recompute; this module plans, checks and restores.
+import_batch_undo owns the transaction, the checks on the batch itself and the announcement
+of the authors it touched; undo_plan / undo_conflicts / undo_apply plan, check and restore.
 
 Policy for rows touched after the batch (well defined, refused rather than guessed):
 - a later batch that is not undone changed a row this batch changed or created
@@ -15,26 +15,32 @@ the batch; admins' AuthorshipOverride decisions are kept and re-applied by the n
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, Min, Model, OuterRef, Q, QuerySet
 from django.db.models.deletion import get_candidate_relations_to_delete
+from django.utils import timezone
 
-from works.models import Author, Institution
-
-from .models import (
+from bzpeer.lib.events import Why, authors_changed_announce
+from bzpeer.lib.locks import import_lock
+from works.models import (
+    Author,
     Authorship,
     AuthorshipOverride,
     BatchChange,
     ImportBatch,
+    Institution,
     Topic,
     Venue,
     Work,
     WorkTopic,
 )
-from .signals import authors_deletion_blockers
+from works.signals import authors_deletion_blockers
+
+logger = logging.getLogger(__name__)
 
 # Deletion order: works first (their bylines and topics go with them), then what they used.
 MODELS: dict[str, type[Model]] = {
@@ -316,3 +322,35 @@ def rows_delete(model: type[Model], rows: QuerySet) -> None:
         elif on_delete is not models.DO_NOTHING:
             related.delete()
     rows._raw_delete(rows.db)
+
+
+class BatchUndoRefused(Exception):
+    """The batch cannot be undone (not finished, already undone, or later changes)."""
+
+
+@transaction.atomic
+def import_batch_undo(*, batch: ImportBatch, user) -> UndoResult:
+    """Rolls a finished batch back in one transaction (the rules: this module's docstring).
+
+    Rows it created are deleted, fields it changed get their previous values, bylines and
+    topic lists it replaced come back with their original rows. Refused when a later batch
+    changed the same rows or something outside the batch uses a row it created. The batch
+    is marked undone; the authors it touched get their trust recomputed after commit.
+    """
+    import_lock()  # no import writes while the batch is taken apart
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.SUCCEEDED:
+        raise BatchUndoRefused(
+            f"only a succeeded batch can be undone; this one is {batch.get_status_display()}"
+        )
+    plan = undo_plan(batch)
+    if problems := undo_conflicts(batch, plan):
+        raise BatchUndoRefused("cannot undo this batch: " + "; ".join(problems))
+    result = undo_apply(plan)
+    batch.status = ImportBatch.Status.UNDONE
+    batch.undone_at = timezone.now()
+    batch.undone_by = user
+    batch.save(update_fields=["status", "undone_at", "undone_by"])
+    logger.info("import batch %s undone by %s: %s", batch.pk, user, result.summary())
+    authors_changed_announce(result.touched_author_ids, why=Why.WORKS, sender=import_batch_undo)
+    return result

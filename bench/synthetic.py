@@ -17,7 +17,10 @@ the same rows (ids are offsets from the sequences' values at the start).
 
 Synthetic rows are marked so real data is never touched: source "synthetic" on works,
 authorships and authors, external ids "synthetic:…" on topics, names starting with
-"Synthetic " on venues and institutions. `generate_scale_data --replace` deletes them.
+"Synthetic " on venues and institutions. `python -m bench.generate --replace` deletes them.
+
+Past 500 lines on purpose: one generator whose random draws must keep their order for a seed
+to give the same rows; split across modules, that order would be easy to break unseen.
 """
 
 from __future__ import annotations
@@ -33,11 +36,19 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import connection, models, transaction
 from django.utils.text import slugify
 
+from bzpeer.lib import pgcopy
 from bzpeer.lib.names import normalize_name
 from bzpeer.lib.text import title_key
-from works.models import Author, Institution, search_names_for
-
-from .models import Authorship, Topic, Venue, Work, WorkTopic
+from works.models import (
+    Author,
+    Authorship,
+    Institution,
+    Topic,
+    Venue,
+    Work,
+    WorkTopic,
+    search_names_for,
+)
 
 SOURCE = "synthetic"
 TOPIC_PREFIX = "synthetic:"
@@ -162,39 +173,30 @@ class _Ids:
             )
 
 
-class _Copier:
-    """COPY rows into a model's table, every concrete column, defaults where not given."""
+def _copy(model: type[models.Model], given: Sequence[str], rows: Iterable[tuple]) -> int:
+    """COPY rows of the `given` columns into a model's table (bzpeer.lib.pgcopy), every other
+    column at its default; returns how many rows."""
+    with connection.cursor() as cursor:
+        # Only columns the database has: a field another branch added without its migration
+        # applied yet is left to its database default.
+        existing = {
+            c.name
+            for c in connection.introspection.get_table_description(cursor, model._meta.db_table)
+        }
+    fields = [
+        f for f in model._meta.concrete_fields if f.column not in given and f.column in existing
+    ]
+    extra = tuple(_db_default(f) for f in fields)
+    written = 0
 
-    def __init__(self, model: type[models.Model], given: Sequence[str]) -> None:
-        self.model = model
-        self.given = list(given)
-        with connection.cursor() as cursor:
-            # Only columns the database has: a field another branch added without its
-            # migration applied yet is left to its database default.
-            existing = {
-                c.name
-                for c in connection.introspection.get_table_description(
-                    cursor, model._meta.db_table
-                )
-            }
-        fields = [
-            f
-            for f in model._meta.concrete_fields
-            if f.column not in self.given and f.column in existing
-        ]
-        self.extra_columns = [f.column for f in fields]
-        self.extra_values = tuple(_db_default(f) for f in fields)
-        columns = ", ".join(f'"{c}"' for c in [*self.given, *self.extra_columns])
-        self.sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+    def complete() -> Iterable[tuple]:
+        nonlocal written
+        for row in rows:
+            written += 1
+            yield row + extra
 
-    def copy(self, rows: Iterable[tuple]) -> int:
-        n = 0
-        extra = self.extra_values
-        with connection.cursor() as cursor, cursor.cursor.copy(self.sql) as copy:
-            for row in rows:
-                copy.write_row(row + extra)
-                n += 1
-        return n
+    pgcopy.copy_rows(model._meta.db_table, [*given, *(f.column for f in fields)], complete())
+    return written
 
 
 def _db_default(f: models.Field):
@@ -288,7 +290,7 @@ class ScaleDataGenerator:
             )
             for i in range(n)
         )
-        _Copier(Institution, ["id", "display_name", "country_code", "type"]).copy(rows)
+        _copy(Institution, ["id", "display_name", "country_code", "type"], rows)
         ids.commit()
         self.counts.institutions = n
         return list(range(first, first + n))
@@ -307,7 +309,7 @@ class ScaleDataGenerator:
             )
             for i in range(n)
         )
-        _Copier(Venue, ["id", "name", "type"]).copy(rows)
+        _copy(Venue, ["id", "name", "type"], rows)
         ids.commit()
         self.counts.venues = n
         return list(range(first, first + n))
@@ -348,7 +350,7 @@ class ScaleDataGenerator:
                     updated[i],
                 )
 
-        self.counts.authors = _Copier(
+        self.counts.authors = _copy(
             Author,
             [
                 "id",
@@ -362,7 +364,8 @@ class ScaleDataGenerator:
                 "created_at",
                 "updated_at",
             ],  # fmt: skip
-        ).copy(rows())
+            rows(),
+        )
         ids.commit()
         self.counts.hubs = [first + h for h in hubs]
         author_ids = list(range(first, first + n))
@@ -371,7 +374,7 @@ class ScaleDataGenerator:
     # ---------------------------------------------------------------- works
     def generate(self) -> ScaleCounts:
         if connection.vendor != "postgresql":
-            raise RuntimeError("generate_scale_data writes with COPY: PostgreSQL only")
+            raise RuntimeError("the synthetic data set is written with COPY: PostgreSQL only")
         with transaction.atomic():
             with connection.cursor() as cursor:
                 tables = [
@@ -422,9 +425,7 @@ class ScaleDataGenerator:
         work_ids, authorship_ids = _Ids(Work), _Ids(Authorship)
         through = Authorship.institutions.through
         inst_ids, topic_ids = _Ids(through), _Ids(WorkTopic)
-        work_copy = _Copier(
-            Work,
-            [
+        work_columns = (
                 "id",
                 "type",
                 "year",
@@ -438,13 +439,8 @@ class ScaleDataGenerator:
                 "source",
                 "created_at",
                 "updated_at",
-            ],  # fmt: skip
-        )
-        authorship_copy = _Copier(
-            Authorship, ["id", "work_id", "author_id", "position", "raw_author_name", "source"]
-        )
-        inst_copy = _Copier(through, ["id", "authorship_id", "institution_id"])
-        topic_copy = _Copier(WorkTopic, ["id", "work_id", "topic_id", "score"])
+        )  # fmt: skip
+        authorship_columns = ("id", "work_id", "author_id", "position", "raw_author_name", "source")
         names = self._names
         for start in range(0, self.n_works, BATCH_WORKS):
             batch = min(BATCH_WORKS, self.n_works - start)
@@ -502,10 +498,14 @@ class ScaleDataGenerator:
                 }
                 for t in sorted(picked):
                     work_topics.append((topic_ids.take(), wid, t, round(rng.random(), 3)))
-            self.counts.works += work_copy.copy(works)
-            self.counts.authorships += authorship_copy.copy(authorships)
-            self.counts.authorship_institutions += inst_copy.copy(affiliations)
-            self.counts.work_topics += topic_copy.copy(work_topics)
+            self.counts.works += _copy(Work, work_columns, works)
+            self.counts.authorships += _copy(Authorship, authorship_columns, authorships)
+            self.counts.authorship_institutions += _copy(
+                through, ("id", "authorship_id", "institution_id"), affiliations
+            )
+            self.counts.work_topics += _copy(
+                WorkTopic, ("id", "work_id", "topic_id", "score"), work_topics
+            )
             self.progress(batch)
         for ids in (work_ids, authorship_ids, inst_ids, topic_ids):
             ids.commit()

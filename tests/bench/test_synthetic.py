@@ -1,15 +1,16 @@
-"""generate_scale_data: reproducible for a seed, the promised shape, real rows untouched."""
+"""The synthetic data set (bench.generate): reproducible for a seed, the promised shape, real
+rows untouched."""
 
 from __future__ import annotations
 
 import io
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 
-from works import synthetic
+from bench import generate as generate_command
+from bench import synthetic
 from works.models import Author, Authorship, Work, WorkTopic
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +41,8 @@ def generate(works: int, seed: int) -> tuple[str, tuple, str, str]:
         for model in (Work, Author, Authorship, WorkTopic)
     }
     out = io.StringIO()
-    call_command(
-        "generate_scale_data", "--works", str(works), "--seed", str(seed), "--no-progress",
-        stdout=out,
-    )  # fmt: skip
+    argv = ["--works", str(works), "--seed", str(seed), "--no-progress"]
+    assert generate_command.main(argv, stdout=out) == 0
     counts = tuple(model.objects.filter(pk__gt=last).count() for model, last in before.items())
     with connection.cursor() as cursor:
         cursor.execute(CHECKSUM, [before[Work]])
@@ -95,5 +94,7 @@ def test_generate_scale_data_shape(make_author, make_work):
 
 
 def test_generate_scale_data_rejects_non_positive_sizes():
-    with pytest.raises(Exception, match="at least 1"):
-        call_command("generate_scale_data", "--works", "0")
+    err = io.StringIO()
+    assert generate_command.main(["--works", "0"], stderr=err) == 2
+    assert "at least 1" in err.getvalue()
+    assert not Work.objects.filter(source=synthetic.SOURCE).exists()

@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import ids
-from .readers import BadRecord, read_json_records
-from .records import (
+from ..readers import BadRecord, read_json_records
+from ..records import (
     AuthorRecord,
     AuthorshipRecord,
     InstitutionRecord,
@@ -29,8 +28,17 @@ from .records import (
     WorkRecord,
     source_record_label,
 )
+from . import ids
 
 FORMAT = "openalex"
+_OPENALEX_ID = re.compile(r'"id"\s*:\s*"https://openalex\.org/[WAISTCPF]\d+"')
+
+
+def sniff(head: str) -> bool:
+    """JSON (an array or JSON Lines) whose first records carry OpenAlex ids."""
+    return head[:1] in ("[", "{") and _OPENALEX_ID.search(head) is not None
+
+
 # OpenAlex tags a work with a concept from this score up; lower scores are noise.
 MIN_CONCEPT_SCORE = 0.3
 WORK_TYPES = {

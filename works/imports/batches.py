@@ -1,0 +1,123 @@
+"""Import batches: an uploaded file run once by a worker, with live progress and its outcome.
+
+A batch is claimed (pending → running) before it runs, so a task delivered twice runs it
+once; whatever happens, the batch ends succeeded or failed with its errors, never running.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from works.models import ImportBatch
+
+from .run import AUTO, ImportFailed, ImportResult, RecordError, detected_format, works_import
+
+# Live progress goes to the cache, not the batch row: the import is one transaction on the
+# task's connection, so a row update in it is invisible until the end, and an update from a
+# second connection would cost a connection per import (and block on SQLite's single writer).
+PROGRESS_EVERY = 200
+PROGRESS_TIMEOUT = 24 * 60 * 60
+
+
+def _progress_key(batch_id: int) -> str:
+    return f"works:import-batch:{batch_id}:progress"
+
+
+class BatchProgress:
+    """A progress callback: counts records, publishes the count every PROGRESS_EVERY."""
+
+    def __init__(self, batch_id: int, then: Callable[[int], None] | None = None) -> None:
+        self.batch_id, self.then = batch_id, then
+        self.records = self.published = 0
+
+    def __call__(self, n: int = 1) -> None:
+        self.records += n
+        if self.then:
+            self.then(n)
+        if self.records - self.published >= PROGRESS_EVERY:
+            self.publish()
+
+    def publish(self) -> None:
+        self.published = self.records
+        value = {"records_read": self.records, "at": time.time()}
+        cache.set(_progress_key(self.batch_id), value, PROGRESS_TIMEOUT)
+
+
+def import_batch_progress(*, batch: ImportBatch) -> dict:
+    """What a batch page shows: live numbers while it runs, the row's once it is done."""
+    live = (
+        cache.get(_progress_key(batch.pk)) if batch.status == ImportBatch.Status.RUNNING else None
+    )
+    return {
+        "records_read": live["records_read"] if live else batch.records_read,
+        "running": batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING),
+    }
+
+
+def import_batch_claim(*, batch_id: int) -> ImportBatch | None:
+    """Marks a pending batch running; None when another worker (or a rerun) got it first."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+        status=ImportBatch.Status.RUNNING, started_at=timezone.now()
+    )
+    return ImportBatch.objects.get(pk=batch_id) if claimed == 1 else None
+
+
+def import_batch_run(
+    *, batch: ImportBatch, path: str | Path | None = None, progress=None
+) -> ImportResult:
+    """Runs an ImportBatch and records its outcome, failure included, on the batch.
+
+    A pending batch is claimed here; a batch claimed by `import_batch_claim` (the Celery
+    task) runs as it is. `path` defaults to the batch's uploaded file.
+    """
+    if batch.status == ImportBatch.Status.PENDING:
+        if import_batch_claim(batch_id=batch.pk) is None:
+            raise ValueError(f"import batch {batch.pk} is already running or done")
+        batch.refresh_from_db(fields=["status", "started_at"])
+    elif batch.status != ImportBatch.Status.RUNNING:
+        raise ValueError(f"import batch {batch.pk} is {batch.status}, not pending")
+    path = Path(path if path is not None else batch.file.path)
+    reporter = BatchProgress(batch.pk, then=progress)
+    fields = ["status", "format", "records_read", "counts", "errors", "finished_at"]
+    try:
+        if batch.format == AUTO:
+            batch.format = detected_format(path)
+        result = works_import(
+            path=path,
+            format=batch.format,
+            skip_bad=batch.skip_bad,
+            batch=batch,
+            progress=reporter,
+        )
+    except ImportFailed as exc:
+        batch.status, batch.errors = ImportBatch.Status.FAILED, [e.as_dict() for e in exc.errors]
+        batch.records_read, batch.finished_at = reporter.records, timezone.now()
+        batch.save(update_fields=fields)
+        raise
+    except Exception as exc:
+        # Not the file's fault (a lost database, a missing upload): still never left "running".
+        message = f"the import stopped: {type(exc).__name__}: {exc}"
+        batch.status, batch.errors = (
+            ImportBatch.Status.FAILED,
+            [RecordError(0, 0, message).as_dict()],
+        )
+        batch.records_read, batch.finished_at = reporter.records, timezone.now()
+        batch.save(update_fields=fields)
+        raise
+    finally:
+        cache.delete(_progress_key(batch.pk))
+    batch.status = ImportBatch.Status.SUCCEEDED
+    batch.records_read = result.records_read
+    batch.counts = result.counts.as_dict() | {
+        "skipped": len(result.skipped),
+        "duplicates_found": result.duplicates,
+    }
+    batch.errors = [e.as_dict() for e in result.skipped]
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=fields)
+    return result

@@ -1,0 +1,149 @@
+"""Works and their topic lists: matched on OpenAlex id, DOI or arXiv id, else title and year.
+
+A work with none of the persistent ids matches a stored work with the same normalised title
+and year; a topic list is rewritten only when it differs from the stored one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from bzpeer.lib.text import title_key
+from works.models import Authorship, BatchChange, Work, WorkTopic
+
+from ..records import VenueRecord, WorkRecord
+from .rows import apply_changes, new
+
+if TYPE_CHECKING:
+    from .chunk import ChunkLoader
+
+
+def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
+    if not records:
+        return []
+    openalex_ids = {r.openalex_id for r in records if r.openalex_id}
+    dois = {r.doi for r in records if r.doi}
+    arxiv_ids = {r.arxiv_id for r in records if r.arxiv_id}
+    keys = {title_key(r.title) for r in records if not r.has_persistent_id}
+    existing = Work.objects.filter(
+        Q(openalex_id__any=openalex_ids)
+        | Q(doi__any=dois)
+        | Q(arxiv_id__any=arxiv_ids)
+        | Q(title_key__any=keys)
+    )
+    index: dict[tuple[str, object], Work] = {}
+    for work in existing:
+        for kind in ("openalex_id", "doi", "arxiv_id"):
+            if value := getattr(work, kind):
+                index[(kind, value)] = work
+        index[("title", (work.title_key, work.year))] = work
+
+    result: list[Work] = []
+    to_create: list[Work] = []
+    updated: dict[int, Work] = {}
+    previous: dict[int, dict] = {}
+    fields: set[str] = set()
+    for record in records:
+        lookups = [
+            (kind, getattr(record, kind))
+            for kind in ("openalex_id", "doi", "arxiv_id")
+            if getattr(record, kind)
+        ]
+        if not lookups:
+            lookups = [("title", (title_key(record.title), record.year))]
+        work = next((index[k] for k in lookups if k in index), None)
+        values = {
+            "title": record.title,
+            "title_key": title_key(record.title),
+            "type": record.type,
+            "year": record.year,
+            "publication_date": record.publication_date,
+            "venue_id": venue_pk(loader, record.venue),
+            "abstract": record.abstract,
+            "code_url": record.code_url,
+            "cited_by_count": record.cited_by_count,
+            "language": record.language,
+        }
+        if work is None:
+            work = new(
+                Work,
+                {
+                    "openalex_id": record.openalex_id,
+                    "doi": record.doi,
+                    "arxiv_id": record.arxiv_id,
+                    "source_record": record.source_record,
+                    **loader.provenance,
+                    **values,
+                },
+            )
+            to_create.append(work)
+        else:
+            for kind, value in lookups:
+                if kind != "title" and not getattr(work, kind) and (kind, value) not in index:
+                    values[kind] = value
+            if work.pk and (changed := apply_changes(work, values)):
+                fields.update(changed)
+                updated[work.pk] = work
+                previous[work.pk] = changed | {"updated_at": work.updated_at}
+                work.updated_at = loader.now
+        for key in lookups:
+            index[key] = work
+        result.append(work)
+    loader.backend.insert(Work, to_create)
+    loader.record_created(Work, to_create)
+    loader.created_work_pks.update(w.pk for w in to_create)
+    if updated:
+        loader.backend.update(
+            Work,
+            list(updated.values()),
+            sorted({f.removesuffix("_id") for f in fields} | {"updated_at"}),
+        )
+        loader.record_updated(Work, previous)
+    loader.counts.created["works"] += len(to_create)
+    loader.counts.updated["works"] += len(updated)
+    loader.counts.unchanged["works"] += len({w.pk for w in result}) - len(to_create) - len(updated)
+    return [w.pk for w in result]
+
+
+def venue_pk(loader: ChunkLoader, venue: VenueRecord | None) -> int | None:
+    if venue is None:
+        return None
+    return loader.venue_ids.get(venue.openalex_id or f"name:{venue.name}")
+
+
+def work_topics_replace(loader: ChunkLoader, works: list[WorkRecord], work_ids: list[int]) -> None:
+    desired = {
+        work_pk: {
+            loader.topic_ids[(t.topic.source, t.topic.external_id)]: round(t.score, 4)
+            for t in record.topics
+        }
+        for record, work_pk in zip(works, work_ids, strict=True)
+    }
+    stored: dict[int, dict[int, float]] = defaultdict(dict)
+    rows: dict[int, list[list]] = defaultdict(list)
+    existing = [pk for pk in desired if pk not in loader.created_work_pks]
+    for pk, work_id, topic_id, score in WorkTopic.objects.filter(work_id__any=existing).values_list(
+        "pk", "work_id", "topic_id", "score"
+    ):
+        stored[work_id][topic_id] = round(score, 4)
+        rows[work_id].append([pk, topic_id, score])
+    stale = [pk for pk, topics in desired.items() if stored[pk] != topics]
+    if not stale:
+        return
+    for work_pk in stale:
+        if work_pk not in loader.created_work_pks:
+            previous = sorted(rows[work_pk])
+            loader.record(Work, work_pk, BatchChange.Action.TOPICS_REPLACED, previous)
+    if replaced := [pk for pk in stale if pk not in loader.created_work_pks]:
+        WorkTopic.objects.filter(work_id__any=replaced).delete()
+    new_rows = ((pk, topic, score) for pk in stale for topic, score in desired[pk].items())
+    loader.backend.work_topics_insert(new_rows)
+    # (the bylines of works this chunk created are touched already: bylines.authorships_replace)
+    loader.counts.touched_author_ids.update(
+        Authorship.objects.filter(work_id__any=replaced, author__isnull=False).values_list(
+            "author_id", flat=True
+        )
+    )

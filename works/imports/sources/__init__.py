@@ -1,0 +1,1 @@
+"""One module per import format; works.imports.registry lists them."""
