@@ -60,7 +60,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from bzpeer.lib import pgcopy
-from bzpeer.lib.names import confusable_skeleton, mixes_scripts, normalize_name
+from bzpeer.lib.names import confusable_skeleton, mixes_scripts, name_slug, normalize_name
 from bzpeer.lib.text import title_key
 from works.models import Author, Institution, VerificationLevel
 
@@ -523,7 +523,7 @@ class ChunkLoader:
     @staticmethod
     def _assign_slugs(authors: list[Author]) -> None:
         """Readable, stable slugs: 'jason-priem', then 'jason-priem-a5023888391' on a clash."""
-        bases = [slugify(a.display_name)[:100] or "researcher" for a in authors]
+        bases = [name_slug(a.display_name) for a in authors]
         taken = set(Author.objects.filter(slug__any=set(bases)).values_list("slug", flat=True))
         for author, base in zip(authors, bases, strict=True):
             slug = base

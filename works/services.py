@@ -23,9 +23,9 @@ from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.locks import import_lock
 from bzpeer.lib.names import normalize_name
 
-from .importers import arxiv, arxiv_oai, bibtex, openalex
+from .importers import arxiv, arxiv_oai, bibtex, crossref, openalex
 from .importers.readers import GZIP_MAGIC, BadRecord
-from .importers.records import ParsedRecord, ParseError, RawRecord
+from .importers.records import ParsedRecord, ParseError, RawRecord, parse_warnings_collected
 from .loader import LoadCounts, load_records
 from .models import Authorship, DuplicateWorkCandidate, ImportBatch, Work, WorkTopic
 from .undo import UndoResult, undo_apply, undo_conflicts, undo_plan
@@ -37,6 +37,7 @@ IMPORTERS: dict[str, ModuleType] = {
     "arxiv": arxiv,
     "arxiv-oai": arxiv_oai,
     "bibtex": bibtex,
+    "crossref": crossref,
 }
 AUTO = "auto"
 
@@ -79,12 +80,16 @@ class ImportResult:
     counts: LoadCounts
     records_read: int = 0
     skipped: list[RecordError] = field(default_factory=list)
+    # what parsers dropped from records they imported (a bad ORCID, a malformed author id)
+    warnings: list[RecordError] = field(default_factory=list)
     duplicates: int = 0
 
     def summary(self) -> str:
         text = f"{self.records_read} records read; {self.counts.summary()}"
         if self.skipped:
             text += f"; {len(self.skipped)} bad records skipped"
+        if self.warnings:
+            text += f"; {len(self.warnings)} warnings"
         if self.duplicates:
             text += f"; {self.duplicates} likely duplicate works queued for review"
         return text
@@ -103,19 +108,29 @@ def _parsed_records(
         if progress:
             progress(1)
         if isinstance(raw, BadRecord):
-            error = RecordError(raw.line, raw.index, raw.message)
+            error = RecordError(raw.line, raw.index, raw.message, raw.record)
             if raw.fatal or not skip_bad:
                 raise ImportFailed([*result.skipped, error])
             result.skipped.append(error)
             continue
         try:
-            record = importer.parse(raw)
+            with parse_warnings_collected() as warnings:
+                record = importer.parse(raw)
         except ParseError as exc:
             error = _error_for(importer, raw, exc)
             if not skip_bad:
                 raise ImportFailed([error]) from exc
             result.skipped.append(error)
             continue
+        except Exception as exc:  # a parser bug must still name the record it choked on
+            logger.exception("parsing %s record %s failed", importer.FORMAT, raw.index)
+            error = _error_for(importer, raw, ParseError(f"cannot be read ({exc!r})"))
+            if not skip_bad:
+                raise ImportFailed([error]) from exc
+            result.skipped.append(error)
+            continue
+        label = importer.record_label(raw) if warnings else ""
+        result.warnings.extend(RecordError(raw.line, raw.index, w, label) for w in warnings)
         if record is None:
             result.counts.ignored += 1
         else:
@@ -156,6 +171,7 @@ def works_import(
             importer, path, skip_bad=skip_bad, result=result, progress=progress
         )
         load_records(records, source=importer.FORMAT, batch=batch, counts=result.counts)
+        _refuse_empty_result(result, format)
         created = Work.objects.filter(created_at__gte=started).values_list("pk", flat=True)
         result.duplicates = work_duplicates_find(work_ids=created.iterator(chunk_size=2000))
         authors_changed_announce(
@@ -164,10 +180,29 @@ def works_import(
     return result
 
 
+def _refuse_empty_result(result: ImportResult, format: str) -> None:
+    """A file in which the format found no record, or every record failed, is a failed
+    import (and a non-zero exit), not a success with nothing in it."""
+    if result.records_read == 0:
+        message = (
+            f"no {format} records were found in the file; is it in another format? "
+            "(--format auto detects it)"
+        )
+        raise ImportFailed([RecordError(0, 0, message, field="format")])
+    if result.skipped and len(result.skipped) == result.records_read:
+        every = RecordError(0, 0, f"every record failed ({len(result.skipped)} of them)")
+        raise ImportFailed([*result.skipped, every])
+
+
 # --- format detection --------------------------------------------------------------------------
 
 SNIFF_BYTES = 64 << 10
 _OPENALEX_ID = re.compile(r'"id"\s*:\s*"https://openalex\.org/[WAISTCPF]\d+"')
+# keys only Crossref's works API writes (OpenAlex spells its DOI "doi", and has none of them)
+_CROSSREF_KEY = re.compile(
+    r'"(?:message-type|container-title|is-referenced-by-count|reference-count|'
+    r'short-container-title|published-print|content-domain)"\s*:'
+)
 _BIBTEX_ENTRY = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
 
 
@@ -179,8 +214,9 @@ def detect_format(path: str | Path) -> str:
     """The IMPORTERS key for a file, from its first 64 KiB (decompressed when gzipped).
 
     '[' or '{' with OpenAlex ids → openalex; '{' with "authors_parsed" → arxiv (the
-    snapshot); '<' with an OAI-PMH root → arxiv-oai; '@' (or a BibTeX entry after leading
-    comments) → bibtex. Raises FormatUnknown saying what the file looked like.
+    snapshot); '[' or '{' with Crossref's keys ("DOI" with "container-title",
+    "message-type", …) → crossref; '<' with an OAI-PMH root → arxiv-oai; '@' (or a BibTeX
+    entry after leading comments) → bibtex. Raises FormatUnknown saying what the file looked like.
     """
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
@@ -198,11 +234,14 @@ def sniff_format(head: bytes) -> str:
     if first in ("[", "{"):
         if first == "{" and '"authors_parsed"' in text:
             return "arxiv"
+        if _CROSSREF_KEY.search(text) and ('"DOI"' in text or '"message-type"' in text):
+            return "crossref"
         if _OPENALEX_ID.search(text):
             return "openalex"
         raise FormatUnknown(
-            "JSON, but neither OpenAlex records (ids https://openalex.org/…) nor the arXiv "
-            "snapshot (authors_parsed) in its first records"
+            "JSON, but neither OpenAlex records (ids https://openalex.org/…), Crossref works "
+            '("DOI", "container-title", …) nor the arXiv snapshot (authors_parsed) in its '
+            "first records"
         )
     if first == "<":
         if "OAI-PMH" in text[:4096]:
@@ -233,6 +272,8 @@ def _detected_format(path: Path) -> str:
 # task's connection, so a row update in it is invisible until the end, and an update from a
 # second connection would cost a connection per import (and block on SQLite's single writer).
 PROGRESS_EVERY = 200
+# a batch keeps this many warnings (and their total): enough to act on, bounded in size
+WARNINGS_KEPT = 1000
 PROGRESS_TIMEOUT = 24 * 60 * 60
 
 
@@ -328,6 +369,8 @@ def import_batch_run(
     batch.counts = result.counts.as_dict() | {
         "skipped": len(result.skipped),
         "duplicates_found": result.duplicates,
+        "warnings": [w.as_dict() for w in result.warnings[:WARNINGS_KEPT]],
+        "warnings_total": len(result.warnings),
     }
     batch.errors = [e.as_dict() for e in result.skipped]
     batch.finished_at = timezone.now()

@@ -39,12 +39,14 @@ from bzpeer.lib.text import latex_to_text
 from . import ids
 from .readers import BadRecord, FileTooLarge, open_text
 from .records import (
+    OTHERS,
     AuthorRecord,
     AuthorshipRecord,
     ParseError,
     RawRecord,
     VenueRecord,
     WorkRecord,
+    others_authorship,
 )
 
 FORMAT = "bibtex"
@@ -267,7 +269,9 @@ def _authorships(value: str, where: str) -> tuple[AuthorshipRecord, ...]:
     authorships = []
     for written in split_multiple_persons_names(value):
         written = _SPACES.sub(" ", written).strip()
-        if written.lower() == "others":  # BibTeX's "et al."
+        if written.lower() == "others":  # BibTeX's "et al.": said, not dropped
+            if authorships and authorships[-1].raw_author_name != OTHERS:
+                authorships.append(others_authorship())
             continue
         try:
             parts = parse_single_name_into_parts(written)

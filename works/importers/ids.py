@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .records import parse_warning
+
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d.])")
 _ARXIV_OLD = re.compile(r"\b([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?\b")
@@ -48,11 +50,15 @@ def normalize_orcid(value: str | None) -> str | None:
     """'https://orcid.org/0000-0002-7296-5413' → '0000-0002-7296-5413'; None if invalid."""
     if not value:
         return None
-    match = _ORCID.search(value)
+    match = _ORCID.search(value) if isinstance(value, str) else None
     if not match:
+        parse_warning(f"{value!r} is not an ORCID iD: dropped")
         return None
     orcid = match.group(1).upper()
-    return orcid if orcid_checksum_ok(orcid) else None
+    if not orcid_checksum_ok(orcid):
+        parse_warning(f"ORCID iD {orcid} fails its check digit: dropped")
+        return None
+    return orcid
 
 
 def openalex_id(value: str | None) -> str | None:

@@ -119,7 +119,8 @@ class Work(models.Model):
     title_key = models.CharField(max_length=255, editable=False)
     abstract = models.TextField(blank=True)
     code_url = models.URLField(max_length=500, blank=True)
-    cited_by_count = models.PositiveIntegerField(default=0)
+    # NULL: no source gave a count (arXiv, BibTeX), shown as nothing rather than "cited by 0"
+    cited_by_count = models.PositiveIntegerField(null=True, blank=True)
     language = models.CharField(max_length=10, blank=True)
 
     source = models.CharField(max_length=20, blank=True)

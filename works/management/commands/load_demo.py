@@ -37,6 +37,7 @@ from works.importers.records import (
     ParseError,
     VenueRecord,
     WorkRecord,
+    others_authorship,
 )
 from works.loader import LoadCounts, load_records
 from works.models import Author, VerificationLevel, Work
@@ -100,7 +101,8 @@ def seed_work_records(
     records, matched = [], {}
     for work in seed.works:
         entry = by_key.get(title_key(work["title"]))
-        authorships: tuple[AuthorshipRecord, ...] = (researcher,)
+        # the seed lists only its owner: the co-authors exist but were not imported
+        authorships: tuple[AuthorshipRecord, ...] = (researcher, others_authorship())
         if entry is not None:
             matched[work["title"]] = entry
             authorships = entry.authorships
