@@ -58,6 +58,8 @@ _converter = LatexNodes2Text(
 # lone "$5" is money, not the start of a formula.
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+# "R&D", "Smith & Jones": an ampersand in prose is a word, not LaTeX's column separator
+_UNESCAPED_AMPERSAND = re.compile(r"(?<!\\)&")
 _LATEX_HINT = re.compile(r"[\\${}~%^_]")
 _MACRO_WITH_ARGUMENT = re.compile(r"\\([A-Za-z]+)\*?\s*[{\[]")
 # what pylatexenc leaves when a macro misfires
@@ -82,6 +84,7 @@ def latex_to_text(source: str) -> str:
     if not source or not _LATEX_HINT.search(source):
         return source
     prepared = _UNESCAPED_PERCENT.sub(r"\\%", source)
+    prepared = _UNESCAPED_AMPERSAND.sub(r"\\&", prepared)
     if len(_UNESCAPED_DOLLAR.findall(prepared)) % 2:
         prepared = _UNESCAPED_DOLLAR.sub(r"\\$", prepared)
     if _unknown_macro(prepared):
@@ -111,6 +114,7 @@ ABSTRACT_TAGS = INLINE_TAGS | {"p"}
 _KNOWN_TAG = re.compile(r"</(?:i|em|b|strong|sub|sup|p|[a-z]+:[a-z-]+)\s*>|<br\s*/?>", re.I)
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});", re.I)
 _TAG = re.compile(r"(<[^>]*>)")
+_PARAGRAPH = re.compile(r"</?p>")
 # "in<i>R</i>": sources that lost the space before an italic word (OpenAlex titles do)
 _GLUED_TAG = re.compile(r"(?<=[a-z,;:])(<(?:i|em|b|strong)>)(?=[A-Z])")
 _JATS_TITLE = re.compile(r"<(?:jats:)?title[^>]*>.*?</(?:jats:)?title\s*>", re.I | re.S)
@@ -163,8 +167,8 @@ def plain_text(value: str) -> str:
     if not value:
         return ""
     if looks_like_markup(value):
-        value = html.unescape(_TAG.sub(" ", _clean_html(value, frozenset())))
-        value = " ".join(value.split())
+        cleaned = _PARAGRAPH.sub(" ", _clean_html(value, ABSTRACT_TAGS))
+        value = " ".join(html.unescape(_TAG.sub("", cleaned)).split())
     return latex_to_text(value)
 
 
