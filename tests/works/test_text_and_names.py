@@ -222,6 +222,9 @@ def test_the_printed_name_stays_raw_the_author_name_is_clean(client):
     html = client.get(Work.objects.get().get_absolute_url()).content.decode()
     assert "\u202e" not in html and "\u200b" not in html
     assert "<bdi>John Smith</bdi>" in html
+    profile = client.get(author.get_absolute_url()).content.decode()
+    assert '<h1 id="profile-name"><bdi>John Smith</bdi></h1>' in profile
+    assert "\u202e" not in profile
 
 
 @pytest.mark.django_db
@@ -323,3 +326,27 @@ def test_an_nfd_name_from_arxiv_and_crossref_is_the_same_author(tmp_path):
     works_import(path=crossref_file, format="crossref")
     assert list(Author.objects.filter(name_key="jose alvarez")) == [jose]
     assert jose.authorships.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_long_byline_counts_named_authors_only(client):
+    names = [f"Person {chr(65 + i)}" for i in range(12)]
+    load_records(
+        [
+            WorkRecord(
+                title="Many hands",
+                year=2020,
+                authorships=(
+                    *(AuthorshipRecord(n, AuthorRecord(display_name=n)) for n in names),
+                    others_authorship(),
+                ),
+            )
+        ],
+        source="bibtex",
+    )
+    first = Author.objects.get(display_name="Person A")
+    profile = visible_text(client.get(first.get_absolute_url()).content.decode())
+    assert "Person J and 2 more" in profile  # ten names shown, two named ones left
+    work = Work.objects.get()
+    detail = visible_text(client.get(work.get_absolute_url()).content.decode())
+    assert "Person L co-authors not imported" in detail

@@ -102,7 +102,7 @@ class AuthorshipRecord:
 # The byline slot standing for authors the source did not list (BibTeX's "and others", a
 # publication list naming only its owner, a byline OpenAlex truncated): no author, shown as
 # "co-authors not imported" rather than leaving the listed names looking like the whole byline.
-OTHERS = "others"
+OTHERS = "others"  # = works.models.records.UNLISTED_COAUTHORS (records stay ORM-free)
 
 
 def others_authorship() -> AuthorshipRecord:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 
 
@@ -48,6 +48,9 @@ class Topic(models.Model):
 
 # A list shows this many names of a byline, then "and N more" (a paper can have thousands).
 BYLINE_LENGTH = 10
+# The printed name of the byline slot without an author that stands for co-authors a source
+# did not list (works.importers.records.OTHERS): shown as "co-authors not imported".
+UNLISTED_COAUTHORS = "others"
 
 
 class WorkQuerySet(models.QuerySet):
@@ -74,16 +77,19 @@ class WorkQuerySet(models.QuerySet):
             )
             .order_by("position")
         )
+        unlisted = Q(author__isnull=True, raw_author_name=UNLISTED_COAUTHORS)
         authors_total = (
             Authorship.objects.filter(work=OuterRef("pk"))
+            .exclude(unlisted)
             .order_by()
             .values("work")
             .annotate(n=Count("pk"))
             .values("n")
         )
+        byline_unlisted = Exists(Authorship.objects.filter(unlisted, work=OuterRef("pk")))
         return (
             self.select_related("venue")
-            .annotate(authors_total=Subquery(authors_total))
+            .annotate(authors_total=Subquery(authors_total), byline_unlisted=byline_unlisted)
             .prefetch_related(Prefetch("authorships", queryset=byline, to_attr="byline"))
             .order_by(*Work.LISTING_ORDER)
         )

@@ -60,14 +60,17 @@ def byline(work) -> dict:
     shown = getattr(work, "byline", None)
     if shown is None:  # a work not loaded through for_listing: its whole byline
         shown = list(work.authorships.all())
-    names_shown, previous, unlisted = [], -1, False
+    names_shown, previous, unlisted = [], -1, getattr(work, "byline_unlisted", False)
+    others_at = None
     for authorship in shown:
         if authorship.author_id is None and authorship.raw_author_name == OTHERS:
-            unlisted = True
-            previous = authorship.position
+            unlisted, others_at = True, authorship.position
             continue
         names_shown.append((authorship, authorship.position > previous + 1))
         previous = authorship.position
-    total = getattr(work, "authors_total", None) or len(shown)
-    more = max(total - previous - 1, 0)
-    return {"names": names_shown, "more": more, "unlisted": unlisted}
+    # named slots up to the last name shown; authors_total counts named slots only
+    named_so_far = previous + 1 - (1 if others_at is not None and others_at < previous else 0)
+    total = getattr(work, "authors_total", None)
+    if total is None:
+        total = len(names_shown)
+    return {"names": names_shown, "more": max(total - named_so_far, 0), "unlisted": unlisted}
