@@ -70,6 +70,22 @@ def test_a_nul_inside_a_json_string_names_its_record_and_can_be_skipped(tmp_path
 
 
 @pytest.mark.django_db
+def test_half_a_surrogate_pair_names_its_record_and_a_whole_pair_is_fine(tmp_path):
+    works = _works()[:3]
+    works[0]["title"] = "Emoji \U0001f600 whole"  # written as a \ud83d\ude00 pair: fine
+    works[1]["title"] = "Emoji \ud83d half"  # a lone surrogate: no UTF-8 for it
+    path = tmp_path / "works.jsonl"
+    path.write_text("\n".join(json.dumps(w) for w in works) + "\n", encoding="utf-8")
+    result = works_import(path=path, format="openalex", skip_bad=True)
+    (skipped,) = result.skipped
+    assert (skipped.line, skipped.index, skipped.record) == (2, 2, works[1]["id"])
+    assert skipped.message == (
+        "half of a UTF-16 surrogate pair (\\ud800-\\udfff escape) in title: not allowed in text"
+    )
+    assert Work.objects.filter(title="Emoji \U0001f600 whole").exists()
+
+
+@pytest.mark.django_db
 def test_a_nul_in_a_bibtex_entry_is_that_entry_only(tmp_path):
     path = tmp_path / "nul.bib"
     path.write_bytes(
