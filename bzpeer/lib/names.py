@@ -85,6 +85,14 @@ SUFFIXES = frozenset(
 )
 
 
+_ORGANISATION = re.compile(
+    r"\d|\b(?:collaboration|consortium|group|team|university|institute|department|"
+    r"laborator(?:y|ies)|lab|centre|center|society|association|committee|project|network|"
+    r"inc|ltd|gmbh|corporation|company)\b",
+    re.IGNORECASE,
+)
+
+
 def person_name(name: str) -> str:
     """A printed name as "First Last", whatever order the source printed it in.
 
@@ -97,8 +105,8 @@ def person_name(name: str) -> str:
     if "," not in name:
         return name
     parts = [p.strip() for p in name.split(",")]
-    if any(not p for p in parts):
-        return name
+    if any(not p or len(p.split()) > 6 for p in parts) or _ORGANISATION.search(name):
+        return name  # "ATLAS Collaboration, CERN" is not "CERN ATLAS Collaboration"
     if len(parts) == 2:
         last, first = parts
         if first.lower() in SUFFIXES:

@@ -133,6 +133,11 @@ def test_person_name_puts_the_first_name_first():
     assert person_name("Ludwig van Beethoven") == "Ludwig van Beethoven"
     # three people in one field (a Crossref quirk): not reordered into nonsense
     assert person_name("Elton E. Rodgers, Bill B. Belt, Ed") == "Elton E. Rodgers, Bill B. Belt, Ed"
+    # an organisation with a comma is not a person written last name first
+    assert person_name("ATLAS Collaboration, CERN") == "ATLAS Collaboration, CERN"
+    assert person_name("Department of Physics, University of Oslo") == (
+        "Department of Physics, University of Oslo"
+    )
 
 
 BIB = Path(__file__).resolve().parent / "fixtures" / "vipa_mingli_song.bib"
