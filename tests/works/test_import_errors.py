@@ -279,3 +279,21 @@ def test_a_record_that_trips_a_parser_is_reported_with_its_record_not_raised(tmp
     assert error.message.startswith("cannot be read (TypeError(")
     result = works_import(path=path, format="openalex", skip_bad=True)
     assert result.counts.created["works"] == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["openalex", "crossref", "bibtex"])
+def test_a_damaged_gzip_file_is_an_import_error_not_a_crash(tmp_path, fmt):
+    source = {
+        "openalex": WORKS_SAMPLE.read_bytes(),
+        "crossref": gzip.compress(CROSSREF.read_bytes()),
+        "bibtex": gzip.compress(BIB.read_bytes()),
+    }[fmt]
+    path = tmp_path / "cut.gz"
+    path.write_bytes(source[: len(source) // 2])  # cut short
+    with pytest.raises(ImportFailed) as failed:
+        works_import(path=path, format=fmt, skip_bad=True)
+    assert (
+        "the compressed file is damaged or cut short (EOFError" in failed.value.errors[-1].message
+    )
+    assert Work.objects.count() == 0

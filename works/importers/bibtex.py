@@ -37,7 +37,15 @@ from bibtexparser.model import Block, Entry, ImplicitComment, ParsingFailedBlock
 from bzpeer.lib.text import latex_to_text
 
 from . import ids
-from .readers import BadRecord, FileTooLarge, bad_utf8, open_text, problem_line
+from .readers import (
+    CORRUPT_STREAM,
+    BadRecord,
+    FileTooLarge,
+    bad_utf8,
+    corrupt_stream_message,
+    open_text,
+    problem_line,
+)
 from .records import (
     OTHERS,
     AuthorRecord,
@@ -64,6 +72,9 @@ def read(path: str | Path, *, max_bytes: int | None = None) -> Iterator[RawRecor
             source = text.read().removeprefix("\ufeff")
     except FileTooLarge as exc:
         yield BadRecord(1, 1, str(exc), fatal=True)
+        return
+    except CORRUPT_STREAM as exc:
+        yield BadRecord(1, 1, corrupt_stream_message(exc), fatal=True)
         return
     yield from read_string(source)
 

@@ -35,10 +35,12 @@ from bzpeer.lib.text import jats_to_html
 from . import ids
 from .openalex import first_code_url
 from .readers import (
+    CORRUPT_STREAM,
     BadRecord,
     FileTooLarge,
     _JsonStream,
     _Undecodable,
+    corrupt_stream_message,
     guess_label,
     open_text,
     problem_line,
@@ -108,44 +110,45 @@ def read(path: str | Path, *, max_bytes: int | None = None) -> Iterator[RawRecor
                     yield BadRecord(exc.line, index + 1, message, fatal=True)
                     return
                 one_line_values = one_line_values and "\n" not in source
-                for offset, work in _works_in(value, source, _skip(source, 0)):
+                for begin, end, work in _works_in(value, source, _skip(source, 0), len(source)):
                     index += 1
-                    line = start + source.count("\n", 0, offset)
-                    yield _checked(work, source, offset, line, index)
-        except UnicodeDecodeError as exc:  # only a decompression stream can still raise it
-            yield BadRecord(stream.line, index + 1, f"invalid UTF-8 ({exc.reason})", fatal=True)
+                    line = start + source.count("\n", 0, begin)
+                    yield _checked(work, source[begin:end], line, index)
+        except CORRUPT_STREAM as exc:
+            yield BadRecord(stream.line, index + 1, corrupt_stream_message(exc), fatal=True)
         except FileTooLarge as exc:
             yield BadRecord(stream.line, index + 1, str(exc), fatal=True)
 
 
-def _checked(work: object, source: str, offset: int, line: int, index: int):
-    end = _value_end(source, offset)
-    text = source[offset:end]
+def _checked(work: object, text: str, line: int, index: int) -> RawRecord | BadRecord:
     if problem := record_problem(text, work):
         return BadRecord(problem_line(line, text), index, problem, record=guess_label(work))
     return RawRecord(line=line, index=index, data=work)
 
 
-def _works_in(value: object, source: str, start: int) -> Iterator[tuple[int, object]]:
-    """(offset in `source`, work) for every work the value whose text starts at `start`
-    holds: itself, the `message` of a response, the `items` of a list, an array's elements."""
+def _works_in(
+    value: object, source: str, start: int, end: int
+) -> Iterator[tuple[int, int, object]]:
+    """(start, end, work) for every work the value at source[start:end] holds: itself, the
+    `message` of a response, the `items` of a list, an array's elements."""
     if isinstance(value, list):
-        for offset, item in zip(_element_offsets(source, start), value, strict=True):
-            yield from _works_in(item, source, offset)
+        for (begin, stop), item in zip(_element_spans(source, start), value, strict=True):
+            yield from _works_in(item, source, begin, stop)
         return
     if not isinstance(value, dict):
-        yield start, value  # parse() says what is wrong with it
+        yield start, end, value  # parse() says what is wrong with it
         return
     message = value.get("message")
     if isinstance(message, dict) and ("status" in value or "message-type" in value):
-        yield from _works_in(message, source, _member_offset(source, start, "message"))
+        begin = _member_offset(source, start, "message")
+        yield from _works_in(message, source, begin, _value_end(source, begin))
         return
     items = value.get("items")
     if isinstance(items, list) and "DOI" not in value:
-        offsets = _element_offsets(source, _member_offset(source, start, "items"))
-        yield from zip(offsets, items, strict=True)
+        spans = _element_spans(source, _member_offset(source, start, "items"))
+        yield from ((b, e, item) for (b, e), item in zip(spans, items, strict=True))
         return
-    yield start, value
+    yield start, end, value
 
 
 def _skip(text: str, position: int) -> int:
@@ -174,16 +177,17 @@ def _member_offset(text: str, position: int, wanted: str) -> int:
     return found
 
 
-def _element_offsets(text: str, position: int) -> list[int]:
-    """Where each element of the array starting at `position` starts."""
-    offsets = []
+def _element_spans(text: str, position: int) -> list[tuple[int, int]]:
+    """Where each element of the array starting at `position` starts and ends."""
+    spans = []
     position = _skip(text, position + 1)  # after "["
     while text[position] != "]":
-        offsets.append(position)
-        position = _skip(text, _value_end(text, position))
+        end = _value_end(text, position)
+        spans.append((position, end))
+        position = _skip(text, end)
         if text[position] == ",":
             position = _skip(text, position + 1)
-    return offsets
+    return spans
 
 
 def record_label(raw: RawRecord) -> str:

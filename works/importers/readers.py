@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,14 @@ class BadRecord:
 
 class FileTooLarge(ValueError):
     pass
+
+
+# what reading a damaged gzip file raises (a truncated stream, a bad CRC, not gzip after all)
+CORRUPT_STREAM = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def corrupt_stream_message(exc: Exception) -> str:
+    return f"the compressed file is damaged or cut short ({type(exc).__name__}: {exc})"
 
 
 class _CappedReader(io.RawIOBase):
@@ -278,8 +287,8 @@ def read_json_records(
                     yield BadRecord(line_number, index, problem, record=guess_label(data))
                 else:
                     yield RawRecord(line=line_number, index=index, data=data)
-        except UnicodeDecodeError as exc:
-            yield BadRecord(stream.line, index + 1, f"invalid UTF-8 ({exc.reason})", fatal=True)
+        except CORRUPT_STREAM as exc:
+            yield BadRecord(stream.line, index + 1, corrupt_stream_message(exc), fatal=True)
         except FileTooLarge as exc:
             yield BadRecord(stream.line, index + 1, str(exc), fatal=True)
 
