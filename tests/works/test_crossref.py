@@ -187,6 +187,9 @@ def test_parse_refuses_what_is_not_a_work():
     with pytest.raises(ParseError, match="is not a DOI") as bad:
         crossref.parse(RawRecord(line=1, index=1, data={"DOI": "nonsense", "title": ["T"]}))
     assert bad.value.field == "DOI"
+    long_doi = {"DOI": "10.1234/" + "x" * 250, "title": ["T"]}
+    with pytest.raises(ParseError, match="longer than 255"):
+        crossref.parse(RawRecord(line=1, index=1, data=long_doi))
     with pytest.raises(ParseError, match="no title"):
         crossref.parse(RawRecord(line=1, index=1, data={"DOI": "10.1234/x", "title": []}))
 

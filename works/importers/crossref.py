@@ -79,6 +79,9 @@ _DATE_KEYS = ("issued", "published", "published-print", "published-online")
 _WHITESPACE = re.compile(r"\s*")
 _ISSN = re.compile(r"^\d{4}-\d{3}[\dX]$")
 _decoder = json.JSONDecoder()
+# the columns they go to (Work.doi, Work.code_url)
+MAX_DOI_LENGTH = 255
+MAX_URL_LENGTH = 500
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -217,6 +220,8 @@ def parse(raw: RawRecord) -> WorkRecord | None:
         if data.get("DOI"):
             raise ParseError(f"{data['DOI']!r} is not a DOI", field="DOI")
         raise ParseError("the work has no DOI", field="DOI")
+    if len(doi) > MAX_DOI_LENGTH:
+        raise ParseError(f"the DOI is longer than {MAX_DOI_LENGTH} characters", field="DOI")
     subtitle = _first(data.get("subtitle"))
     if subtitle and not title.lower().endswith(subtitle.lower()):
         title = f"{title}: {subtitle}" if title else subtitle
@@ -239,7 +244,7 @@ def parse(raw: RawRecord) -> WorkRecord | None:
         arxiv_id=ids.arxiv_id_from(doi) if doi.startswith("10.48550/arxiv.") else None,
         venue=VenueRecord(name=container[:500], type=_venue_type(data)) if container else None,
         abstract=abstract,
-        code_url=first_code_url(" ".join([abstract, *links])),
+        code_url=_fitting(first_code_url(" ".join([abstract, *links])), MAX_URL_LENGTH),
         cited_by_count=_count(data.get("is-referenced-by-count")),
         language=_text(data.get("language"))[:10],
         authorships=tuple(_authorship(a, i) for i, a in enumerate(authors)),
@@ -323,6 +328,11 @@ def _license(value: object) -> str:
     chosen = next((v for v in licences if v.get("content-version") == "vor"), None)
     chosen = chosen or (licences[0] if licences else None)
     return _text(chosen["URL"])[:500] if chosen else ""
+
+
+def _fitting(value: str, limit: int) -> str:
+    """A URL that fits its column, else none: a cut URL points somewhere else."""
+    return value if len(value) <= limit else ""
 
 
 def _issn(value: str) -> bool:

@@ -22,10 +22,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils.text import slugify
 
 from bzpeer.lib.events import Why, authors_changed_announce
-from bzpeer.lib.names import normalize_name
+from bzpeer.lib.names import name_slug, normalize_name
 from bzpeer.lib.text import title_key
 from works import services
 from works.importers import bibtex
@@ -167,7 +166,7 @@ class Command(BaseCommand):
             .first()
         )
         if author is None:
-            slug = slugify(seed.display_name)
+            slug = name_slug(seed.display_name)
             if Author.objects.filter(slug=slug).exists():
                 slug = f"{slug}-{SEED_SOURCE}"
             author = Author.objects.create(
