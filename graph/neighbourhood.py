@@ -20,7 +20,7 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from bzpeer.lib.lookups import sql_any
-from bzpeer.lib.text import latex_to_text
+from bzpeer.lib.text import plain_text
 from profiles.trust_engine import close_collaborator_counts, topic_counts
 from works.models import Author, Authorship, Institution, Topic, Work, WorkTopic
 
@@ -188,12 +188,13 @@ def _works(center_id: int, params: SliceParams) -> list[Paper]:
         .distinct()
     )
     recent = base.order_by(F("year").desc(nulls_last=True), "-pk")[: params.works]
-    cited = base.order_by("-cited_by_count", F("year").desc(nulls_last=True), "pk")[: params.works]
+    most_cited = F("cited_by_count").desc(nulls_last=True)  # NULL: no count, not the most
+    cited = base.order_by(most_cited, F("year").desc(nulls_last=True), "pk")[: params.works]
     rows = {row[0]: row for row in [*recent, *cited]}
     return [
         Paper(
             id=pk,
-            title=latex_to_text(title),
+            title=plain_text(title),
             year=year,
             cited_by=cited_by,
             url=reverse("works:detail", kwargs={"pk": pk}),

@@ -65,7 +65,7 @@ class Paper:
     id: int
     title: str  # plain text (LaTeX already turned into text)
     year: int | None = None
-    cited_by: int = 0
+    cited_by: int | None = None  # None: no source gave a count
     url: str = ""
 
 
@@ -290,7 +290,8 @@ def graph_build(hood: Neighbourhood, *, close_min_shared: int) -> nx.Graph:
         }
     for w in hood.works:
         bits = [str(w.year)] if w.year else []
-        bits.append(f"cited by {w.cited_by:,}")
+        if w.cited_by is not None:
+            bits.append(f"cited by {w.cited_by:,}")
         nodes[f"w{w.id}"] = {
             "kind": WORK,
             "pk": w.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-_ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.IGNORECASE)
+ORCID_PATTERN = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.IGNORECASE)
 
 
 def orcid_checksum_ok(orcid: str) -> bool:
@@ -22,7 +22,7 @@ def normalize_orcid(value: str | None) -> str | None:
     """'https://orcid.org/0000-0002-7296-5413' → '0000-0002-7296-5413'; None if invalid."""
     if not value:
         return None
-    match = _ORCID.search(value)
+    match = ORCID_PATTERN.search(value)
     if not match:
         return None
     orcid = match.group(1).upper()

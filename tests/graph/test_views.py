@@ -317,7 +317,7 @@ def test_explore_without_centre_offers_author_picker(client, make_author):
 
     assert form.status_code == 200
     assert 'name="q"' in form.content.decode()
-    assert f'href="?center={author.slug}">Ada Lovelace</a>' in found.content.decode()
+    assert f'href="?center={author.slug}"><bdi>Ada Lovelace</bdi></a>' in found.content.decode()
 
 
 # --- the seed researcher (load_demo, ~10 s: loaded once for the tests below) ------------

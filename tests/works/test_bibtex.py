@@ -9,7 +9,7 @@ import pytest
 
 from bzpeer.lib.names import normalize_name
 from works.imports.readers import BadRecord
-from works.imports.records import ParseError, RawRecord
+from works.imports.records import ParseError, RawRecord, others_authorship
 from works.imports.sources import bibtex
 
 pytestmark = pytest.mark.sqlite
@@ -123,7 +123,10 @@ def test_bibtex_parse_decodes_latex_accents_and_math():
     )
     work = bibtex.parse(raw)
     assert work.title == "Up to 100× Faster CNNs"
-    assert [a.author.display_name for a in work.authorships] == ["Jörg Müller", "Émile Zola"]
+    assert [a.author.display_name for a in work.authorships[:2]] == ["Jörg Müller", "Émile Zola"]
+    # "and others" is kept as a slot without an author: the byline says it is not whole
+    assert work.authorships[2] == others_authorship()
+    assert len(work.authorships) == 3
     assert work.authorships[0].raw_author_name == "Müller, Jörg"
     assert (work.type, work.arxiv_id, work.venue.name) == ("preprint", "2101.00001", "arXiv")
 

@@ -259,3 +259,30 @@ def test_two_imports_at_once_end_as_if_run_one_after_the_other():
     assert results["second"].counts.created["works"] == 0
     assert results["second"].counts.unchanged["works"] == 200
     assert Work.objects.count() == 200
+
+
+@pytest.mark.django_db
+def test_batch_page_lists_the_warnings_of_imported_records(
+    superuser_client, media, eager_celery, django_capture_on_commit_callbacks
+):
+    import json
+
+    entity = FIXTURES / "openalex" / "entities" / "W2741809807.json"
+    work = json.loads(entity.read_text(encoding="utf-8"))
+    authorship = next(a for a in work["authorships"] if a["author"].get("orcid"))
+    orcid = authorship["author"]["orcid"]
+    wrong = "0" if orcid[-1] != "0" else "1"
+    authorship["author"]["orcid"] = orcid[:-1] + wrong
+    content = json.dumps(work).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(superuser_client, entity, content=content, format="openalex")
+
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.SUCCEEDED
+    assert batch.counts["warnings_total"] == 1
+    html = superuser_client.get(
+        reverse("admin:works_importbatch_change", args=[batch.pk])
+    ).content.decode()
+    assert "Imported with warnings" in html
+    bad = orcid.removeprefix("https://orcid.org/")[:-1] + wrong
+    assert f"<td>https://openalex.org/W2741809807</td><td>ORCID iD {bad} fails its check" in html

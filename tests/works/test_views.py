@@ -51,7 +51,7 @@ def test_work_detail_lists_authors_in_byline_order(client, make_author, make_wor
 
     assert text.index("First Person") < text.index("Unmatched Person")
     assert text.index("Unmatched Person") < text.index("Second Person")
-    assert f'<a href="/researchers/{first.slug}/">First Person</a>' in html
+    assert f'<a href="/researchers/{first.slug}/"><bdi>First Person</bdi></a>' in html
     assert "<a" not in html.split("Unmatched Person")[0].rsplit("<li>", 1)[1]
 
 

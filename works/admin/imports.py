@@ -157,6 +157,11 @@ def batch_progress_context(batch: ImportBatch) -> dict:
         "skipped": len(errors) if batch.status == ImportBatch.Status.SUCCEEDED else 0,
         "errors": errors[:ERRORS_SHOWN],
         "errors_hidden": max(0, len(errors) - ERRORS_SHOWN),
+        # what parsers dropped from records that were imported (bad ORCIDs, malformed ids)
+        "warnings": counts.get("warnings", [])[:ERRORS_SHOWN],
+        "warnings_hidden": max(
+            0, counts.get("warnings_total", 0) - min(ERRORS_SHOWN, len(counts.get("warnings", [])))
+        ),
     }
 
 

@@ -21,6 +21,8 @@ from .run import AUTO, ImportFailed, ImportResult, RecordError, detected_format,
 # task's connection, so a row update in it is invisible until the end, and an update from a
 # second connection would cost a connection per import (and block on SQLite's single writer).
 PROGRESS_EVERY = 200
+# a batch keeps this many warnings (and their total): enough to act on, bounded in size
+WARNINGS_KEPT = 1000
 PROGRESS_TIMEOUT = 24 * 60 * 60
 
 
@@ -116,6 +118,8 @@ def import_batch_run(
     batch.counts = result.counts.as_dict() | {
         "skipped": len(result.skipped),
         "duplicates_found": result.duplicates,
+        "warnings": [w.as_dict() for w in result.warnings[:WARNINGS_KEPT]],
+        "warnings_total": len(result.warnings),
     }
     batch.errors = [e.as_dict() for e in result.skipped]
     batch.finished_at = timezone.now()

@@ -23,8 +23,9 @@ def detect_format(path: str | Path) -> str:
     """The registry format of a file, from its first 64 KiB (decompressed when gzipped).
 
     '[' or '{' with OpenAlex ids → openalex; '{' with "authors_parsed" → arxiv (the
-    snapshot); '<' with an OAI-PMH root → arxiv-oai; '@' (or a BibTeX entry after leading
-    comments) → bibtex. Raises FormatUnknown saying what the file looked like.
+    snapshot); '[' or '{' with Crossref's keys ("DOI" with "container-title",
+    "message-type", …) → crossref; '<' with an OAI-PMH root → arxiv-oai; '@' (or a BibTeX
+    entry after leading comments) → bibtex. Raises FormatUnknown saying what it looked like.
     """
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
@@ -44,8 +45,9 @@ def sniff_format(head: bytes) -> str:
     first = text[:1]
     if first in ("[", "{"):
         raise FormatUnknown(
-            "JSON, but neither OpenAlex records (ids https://openalex.org/…) nor the arXiv "
-            "snapshot (authors_parsed) in its first records"
+            "JSON, but neither OpenAlex records (ids https://openalex.org/…), Crossref works "
+            '("DOI", "container-title", …) nor the arXiv snapshot (authors_parsed) in its '
+            "first records"
         )
     if first == "<":
         raise FormatUnknown("XML, but not an OAI-PMH response")

@@ -7,7 +7,8 @@ The method is the same for every work; nothing here names a particular paper.
 
 How a class is chosen:
 
-1. The title and the abstract are turned into text (`bzpeer.lib.text.latex_to_text`).
+1. The title and the abstract are turned into text (`bzpeer.lib.text.plain_text`: markup
+   dropped, LaTeX rendered).
 2. Each phrase of a class is matched case-insensitively on word boundaries. Hyphens and
    spaces inside a phrase are interchangeable or may be absent ("pre-trained" also matches
    "pretrained" and "pre trained"), and a trailing "s"/"es" is allowed ("LLM" matches
@@ -30,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bzpeer.lib.text import latex_to_text
+from bzpeer.lib.text import plain_text
 
 from .records import TopicAssignment, TopicRecord
 from .sources.arxiv_taxonomy import category_topic
@@ -282,7 +283,7 @@ def topic_for(class_id: str) -> TopicRecord:
 
 def matched_phrases(title: str, abstract: str = "") -> dict[str, dict[str, str]]:
     """For each class with any match: phrase → 'title' or 'abstract' (where it was found)."""
-    texts = {"title": latex_to_text(title or ""), "abstract": latex_to_text(abstract or "")}
+    texts = {"title": plain_text(title or ""), "abstract": plain_text(abstract or "")}
     found: dict[str, dict[str, str]] = {}
     for cls in _CLASSES:
         where: dict[str, str] = {}

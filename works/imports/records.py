@@ -7,7 +7,12 @@ touches the database.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+from bzpeer.lib.names import clean_name
 
 
 class ParseError(ValueError):
@@ -71,6 +76,16 @@ class AuthorRecord:
     # Provenance, see WorkRecord.source_record.
     source_record: str = ""
 
+    def __post_init__(self) -> None:
+        # Names are stored NFC without bidi controls or zero-width characters, whichever
+        # parser made the record; the printed name stays as the source wrote it in
+        # AuthorshipRecord.raw_author_name (Authorship.raw_author_name).
+        for name in ("display_name", "arxiv_name"):
+            object.__setattr__(self, name, clean_name(getattr(self, name)))
+        if self.name_variants:
+            variants = tuple(dict.fromkeys(v for v in map(clean_name, self.name_variants) if v))
+            object.__setattr__(self, "name_variants", variants)
+
     @property
     def has_persistent_id(self) -> bool:
         return bool(self.openalex_id or self.orcid or self.dblp_pid)
@@ -82,6 +97,16 @@ class AuthorshipRecord:
     author: AuthorRecord | None
     is_corresponding: bool = False
     institutions: tuple[InstitutionRecord, ...] = ()
+
+
+# The byline slot standing for authors the source did not list (BibTeX's "and others", a
+# publication list naming only its owner, a byline OpenAlex truncated): no author, shown as
+# "co-authors not imported" rather than leaving the listed names looking like the whole byline.
+OTHERS = "others"  # = works.models.records.UNLISTED_COAUTHORS (records stay ORM-free)
+
+
+def others_authorship() -> AuthorshipRecord:
+    return AuthorshipRecord(raw_author_name=OTHERS, author=None)
 
 
 @dataclass(frozen=True)
@@ -102,7 +127,8 @@ class WorkRecord:
     venue: VenueRecord | None = None
     abstract: str = ""
     code_url: str = ""
-    cited_by_count: int = 0
+    # None: the source gives no count (shown as nothing, not as "cited by 0")
+    cited_by_count: int | None = None
     language: str = ""
     authorships: tuple[AuthorshipRecord, ...] = ()
     topics: tuple[TopicAssignment, ...] = field(default=())
@@ -111,6 +137,12 @@ class WorkRecord:
     # with `source_record_label(<id or key>, raw.line)`: the OpenAlex id, the arXiv id or
     # the BibTeX key (arXiv and BibTeX parsers: please fill it the same way).
     source_record: str = ""
+    # What Crossref says beyond the Work columns (ISSNs, ISBNs, full-text links, the licence
+    # URL): parsed and kept on the record for the field-level merge; not stored yet.
+    issns: tuple[str, ...] = ()
+    isbns: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    license_url: str = ""
 
     @property
     def has_persistent_id(self) -> bool:
@@ -120,6 +152,29 @@ class WorkRecord:
 def source_record_label(key: str, line: int) -> str:
     """'W2741809807 (line 12)': the record's own id or key and where it starts in the file."""
     return f"{key} (line {line})"[:255] if key else f"line {line}"
+
+
+_warnings: ContextVar[list[str] | None] = ContextVar("parse_warnings", default=None)
+
+
+def parse_warning(message: str) -> None:
+    """Notes what a parser dropped from the record it is parsing (an ORCID whose check digit
+    is wrong, a malformed author id). The import service collects these per record
+    (`parse_warnings_collected`) and reports them with the record's line; outside a parse
+    it is a no-op."""
+    sink = _warnings.get()
+    if sink is not None:
+        sink.append(message)
+
+
+@contextmanager
+def parse_warnings_collected() -> Iterator[list[str]]:
+    sink: list[str] = []
+    token = _warnings.set(sink)
+    try:
+        yield sink
+    finally:
+        _warnings.reset(token)
 
 
 ParsedRecord = WorkRecord | AuthorRecord | InstitutionRecord | VenueRecord | TopicRecord

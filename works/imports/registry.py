@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .readers import BadRecord
 from .records import ParsedRecord, RawRecord
-from .sources import arxiv, arxiv_oai, bibtex, openalex
+from .sources import arxiv, arxiv_oai, bibtex, crossref, openalex
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,9 @@ class Importer:
     record_label: Callable[[RawRecord], str]  # names a record in error messages
 
 
-# Detection order: the arXiv snapshot before OpenAlex (both JSON; a snapshot line may quote
-# an OpenAlex URL, an OpenAlex record never has authors_parsed).
+# Detection order: the arXiv snapshot and Crossref before OpenAlex (all JSON; a snapshot line
+# or a Crossref work may quote an OpenAlex URL, an OpenAlex record never has authors_parsed
+# nor Crossref's hyphenated keys).
 IMPORTERS: tuple[Importer, ...] = (
     Importer(
         format="arxiv",
@@ -48,6 +49,15 @@ IMPORTERS: tuple[Importer, ...] = (
         read=arxiv_oai.read,
         parse=arxiv_oai.parse,
         record_label=arxiv_oai.record_label,
+    ),
+    Importer(
+        format="crossref",
+        label="Crossref works (a /works response, a list or JSON Lines)",
+        source=crossref.FORMAT,
+        sniff=crossref.sniff,
+        read=crossref.read,
+        parse=crossref.parse,
+        record_label=crossref.record_label,
     ),
     Importer(
         format="openalex",

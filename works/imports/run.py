@@ -7,6 +7,7 @@ and listed (skip_bad), never half-written.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,11 @@ from .detect import FormatUnknown, detect_format
 from .duplicates import work_duplicates_find
 from .loader import LoadCounts, load_records
 from .readers import BadRecord
-from .records import ParsedRecord, ParseError, RawRecord
+from .records import ParsedRecord, ParseError, RawRecord, parse_warnings_collected
 from .registry import Importer, importer_for
 
 AUTO = ImportBatch.Format.AUTO.value
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,16 @@ class ImportResult:
     counts: LoadCounts
     records_read: int = 0
     skipped: list[RecordError] = field(default_factory=list)
+    # what parsers dropped from records they imported (a bad ORCID, a malformed author id)
+    warnings: list[RecordError] = field(default_factory=list)
     duplicates: int = 0
 
     def summary(self) -> str:
         text = f"{self.records_read} records read; {self.counts.summary()}"
         if self.skipped:
             text += f"; {len(self.skipped)} bad records skipped"
+        if self.warnings:
+            text += f"; {len(self.warnings)} warnings"
         if self.duplicates:
             text += f"; {self.duplicates} likely duplicate works queued for review"
         return text
@@ -91,19 +97,29 @@ def _parsed_records(
         if progress:
             progress(1)
         if isinstance(raw, BadRecord):
-            error = RecordError(raw.line, raw.index, raw.message)
+            error = RecordError(raw.line, raw.index, raw.message, raw.record)
             if raw.fatal or not skip_bad:
                 raise ImportFailed([*result.skipped, error])
             result.skipped.append(error)
             continue
         try:
-            record = importer.parse(raw)
+            with parse_warnings_collected() as warnings:
+                record = importer.parse(raw)
         except ParseError as exc:
             error = _error_for(importer, raw, exc)
             if not skip_bad:
                 raise ImportFailed([error]) from exc
             result.skipped.append(error)
             continue
+        except Exception as exc:  # a parser bug must still name the record it choked on
+            logger.exception("parsing %s record %s failed", importer.format, raw.index)
+            error = _error_for(importer, raw, ParseError(f"cannot be read ({exc!r})"))
+            if not skip_bad:
+                raise ImportFailed([error]) from exc
+            result.skipped.append(error)
+            continue
+        label = importer.record_label(raw) if warnings else ""
+        result.warnings.extend(RecordError(raw.line, raw.index, w, label) for w in warnings)
         if record is None:
             result.counts.ignored += 1
         else:
@@ -142,12 +158,27 @@ def works_import(
             importer, path, skip_bad=skip_bad, result=result, progress=progress
         )
         load_records(records, source=importer.source, batch=batch, counts=result.counts)
+        _refuse_empty_result(result, format)
         created = Work.objects.filter(created_at__gte=started).values_list("pk", flat=True)
         result.duplicates = work_duplicates_find(work_ids=created.iterator(chunk_size=2000))
         authors_changed_announce(
             result.counts.touched_author_ids, why=Why.WORKS, sender=works_import
         )
     return result
+
+
+def _refuse_empty_result(result: ImportResult, format: str) -> None:
+    """A file in which the format found no record, or every record failed, is a failed
+    import (and a non-zero exit), not a success with nothing in it."""
+    if result.records_read == 0:
+        message = (
+            f"no {format} records were found in the file; is it in another format? "
+            "(--format auto detects it)"
+        )
+        raise ImportFailed([RecordError(0, 0, message, field="format")])
+    if result.skipped and len(result.skipped) == result.records_read:
+        every = RecordError(0, 0, f"every record failed ({len(result.skipped)} of them)")
+        raise ImportFailed([*result.skipped, every])
 
 
 def detected_format(path: Path) -> str:

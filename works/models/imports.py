@@ -26,6 +26,7 @@ class ImportBatch(models.Model):
         ARXIV = "arxiv", "arXiv metadata snapshot (JSON Lines)"
         ARXIV_OAI = "arxiv-oai", "arXiv OAI-PMH XML (arXiv / arXivRaw)"
         BIBTEX = "bibtex", "BibTeX"
+        CROSSREF = "crossref", "Crossref works (a /works response, a list or JSON Lines)"
 
     format = models.CharField(max_length=20, choices=Format, default=Format.AUTO)
     file_name = models.CharField(max_length=500)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 
 
@@ -48,6 +48,9 @@ class Topic(models.Model):
 
 # A list shows this many names of a byline, then "and N more" (a paper can have thousands).
 BYLINE_LENGTH = 10
+# The printed name of the byline slot without an author that stands for co-authors a source
+# did not list (works.imports.records.OTHERS): shown as "co-authors not imported".
+UNLISTED_COAUTHORS = "others"
 
 
 class WorkQuerySet(models.QuerySet):
@@ -74,16 +77,19 @@ class WorkQuerySet(models.QuerySet):
             )
             .order_by("position")
         )
+        unlisted = Q(author__isnull=True, raw_author_name=UNLISTED_COAUTHORS)
         authors_total = (
             Authorship.objects.filter(work=OuterRef("pk"))
+            .exclude(unlisted)
             .order_by()
             .values("work")
             .annotate(n=Count("pk"))
             .values("n")
         )
+        byline_unlisted = Exists(Authorship.objects.filter(unlisted, work=OuterRef("pk")))
         return (
             self.select_related("venue")
-            .annotate(authors_total=Subquery(authors_total))
+            .annotate(authors_total=Subquery(authors_total), byline_unlisted=byline_unlisted)
             .prefetch_related(Prefetch("authorships", queryset=byline, to_attr="byline"))
             .order_by(*Work.LISTING_ORDER)
         )
@@ -119,7 +125,8 @@ class Work(models.Model):
     title_key = models.CharField(max_length=255, editable=False)
     abstract = models.TextField(blank=True)
     code_url = models.URLField(max_length=500, blank=True)
-    cited_by_count = models.PositiveIntegerField(default=0)
+    # NULL: no source gave a count (arXiv, BibTeX), shown as nothing rather than "cited by 0"
+    cited_by_count = models.PositiveIntegerField(null=True, blank=True)
     language = models.CharField(max_length=10, blank=True)
 
     source = models.CharField(max_length=20, blank=True)

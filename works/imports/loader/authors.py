@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.utils.text import slugify
 
-from bzpeer.lib.names import confusable_skeleton, mixes_scripts, normalize_name
+from bzpeer.lib.names import confusable_skeleton, mixes_scripts, name_slug, normalize_name
 from works.models import Author, Authorship, search_names_for
 
 from ..records import AuthorRecord, WorkRecord
@@ -233,7 +233,7 @@ def name_only_resolve(
 
 def assign_slugs(authors: list[Author]) -> None:
     """Readable, stable slugs: 'jason-priem', then 'jason-priem-a5023888391' on a clash."""
-    bases = [slugify(a.display_name)[:100] or "researcher" for a in authors]
+    bases = [name_slug(a.display_name) for a in authors]
     taken = set(Author.objects.filter(slug__any=set(bases)).values_list("slug", flat=True))
     for author, base in zip(authors, bases, strict=True):
         slug = base

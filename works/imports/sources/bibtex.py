@@ -36,14 +36,24 @@ from bibtexparser.model import Block, Entry, ImplicitComment, ParsingFailedBlock
 
 from bzpeer.lib.text import latex_to_text
 
-from ..readers import BadRecord, FileTooLarge, open_text
+from ..readers import (
+    CORRUPT_STREAM,
+    BadRecord,
+    FileTooLarge,
+    bad_utf8,
+    corrupt_stream_message,
+    open_text,
+    problem_line,
+)
 from ..records import (
+    OTHERS,
     AuthorRecord,
     AuthorshipRecord,
     ParseError,
     RawRecord,
     VenueRecord,
     WorkRecord,
+    others_authorship,
 )
 from . import ids
 
@@ -65,17 +75,14 @@ def read(path: str | Path, *, max_bytes: int | None = None) -> Iterator[RawRecor
     follows), so the file is split as a whole; `max_bytes` bounds what that costs.
     """
     try:
-        with open_text(path, max_bytes=max_bytes) as text:
+        # bytes that are not UTF-8 are found entry by entry (read_string), with their line
+        with open_text(path, max_bytes=max_bytes, errors="surrogateescape") as text:
             source = text.read().removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        yield BadRecord(1, 1, f"invalid UTF-8 ({exc.reason})", fatal=True)
-        return
     except FileTooLarge as exc:
         yield BadRecord(1, 1, str(exc), fatal=True)
         return
-    if (nul := source.find("\x00")) >= 0:
-        # not text, and PostgreSQL refuses it in any text column
-        yield BadRecord(source.count("\n", 0, nul) + 1, 1, "NUL byte in the file", fatal=True)
+    except CORRUPT_STREAM as exc:
+        yield BadRecord(1, 1, corrupt_stream_message(exc), fatal=True)
         return
     yield from read_string(source)
 
@@ -96,12 +103,31 @@ def read_string(text: str) -> Iterator[RawRecord | BadRecord]:
         index += 1
         line = (block.start_line or 0) + 1
         following = blocks[position + 1] if position + 1 < len(blocks) else None
-        if isinstance(block, ParsingFailedBlock):
+        if problem := _unreadable(block.raw or ""):
+            yield BadRecord(_problem_line(line, block.raw), index, problem, record=_key_of(block))
+        elif isinstance(block, ParsingFailedBlock):
             yield BadRecord(line, index, _failure(block, line))
         elif problem := _cut_short(block, following, line):
             yield BadRecord(line, index, problem)
         else:
             yield RawRecord(line=line, index=index, data=block)
+
+
+def _unreadable(text: str) -> str:
+    """Bytes that are not UTF-8, or a NUL (PostgreSQL refuses it in any text column)."""
+    if problem := bad_utf8(text):
+        return problem
+    return "a NUL byte in the entry: not allowed in text" if "\x00" in text else ""
+
+
+def _problem_line(line: int, text: str) -> int:
+    if bad_utf8(text):
+        return problem_line(line, text)
+    return line + text.count("\n", 0, max(text.find("\x00"), 0))
+
+
+def _key_of(block: Block) -> str:
+    return block.key if isinstance(block, Entry) else ""
 
 
 def record_label(raw: RawRecord) -> str:
@@ -120,6 +146,8 @@ def parse(raw: RawRecord) -> WorkRecord:
     for name, value in fields.items():
         if not isinstance(value, str):
             raise ParseError(f"{where}: field '{name}' could not be read", field=name)
+        if problem := _unreadable(value):  # from a @string macro: the entry itself was clean
+            raise ParseError(f"{where}: field '{name}': {problem}", field=name)
 
     title = _text(fields.get("title", ""))
     if not title:
@@ -275,7 +303,9 @@ def _authorships(value: str, where: str) -> tuple[AuthorshipRecord, ...]:
     authorships = []
     for written in split_multiple_persons_names(value):
         written = _SPACES.sub(" ", written).strip()
-        if written.lower() == "others":  # BibTeX's "et al."
+        if written.lower() == "others":  # BibTeX's "et al.": said, not dropped
+            if authorships and authorships[-1].raw_author_name != OTHERS:
+                authorships.append(others_authorship())
             continue
         try:
             parts = parse_single_name_into_parts(written)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bzpeer.lib.ids import normalize_orcid  # noqa: F401  (one ORCID rule for every app)
+from bzpeer.lib import ids as shared_ids
+
+from ..records import parse_warning
 
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d.])")
@@ -33,6 +35,19 @@ def arxiv_id_from(value: str | None) -> str | None:
         if match := pattern.search(value):
             return match.group(1)
     return None
+
+
+def normalize_orcid(value: str | None) -> str | None:
+    """The one ORCID rule (bzpeer.lib.ids), and a warning naming what an import dropped."""
+    if not value:
+        return None
+    orcid = shared_ids.normalize_orcid(value) if isinstance(value, str) else None
+    if orcid is None:
+        if isinstance(value, str) and (found := shared_ids.ORCID_PATTERN.search(value)):
+            parse_warning(f"ORCID iD {found.group(1).upper()} fails its check digit: dropped")
+        else:
+            parse_warning(f"{value!r} is not an ORCID iD: dropped")
+    return orcid
 
 
 def openalex_id(value: str | None) -> str | None:

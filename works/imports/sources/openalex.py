@@ -26,6 +26,8 @@ from ..records import (
     TopicRecord,
     VenueRecord,
     WorkRecord,
+    others_authorship,
+    parse_warning,
     source_record_label,
 )
 from . import ids
@@ -108,7 +110,7 @@ def parse_work(data: dict, work_id: str) -> WorkRecord:
         code_url=first_code_url(abstract),
         cited_by_count=_count(data.get("cited_by_count"), "cited_by_count"),
         language=_text(data.get("language"))[:10],
-        authorships=tuple(_authorship(a, i) for i, a in enumerate(data.get("authorships") or [])),
+        authorships=_authorships(data),
         topics=_topics(data),
     )
 
@@ -188,6 +190,13 @@ def first_code_url(text: str) -> str:
     return match.group(0).rstrip(".,;:") if match else ""
 
 
+def _authorships(data: dict) -> tuple[AuthorshipRecord, ...]:
+    byline = tuple(_authorship(a, i) for i, a in enumerate(data.get("authorships") or []))
+    if byline and data.get("is_authors_truncated") is True:
+        byline += (others_authorship(),)  # OpenAlex lists the first 100 of a longer byline
+    return byline
+
+
 def _authorship(data: dict, position: int) -> AuthorshipRecord:
     if not isinstance(data, dict):
         raise ParseError(f"authorship {position + 1} is not an object", field="authorships")
@@ -197,6 +206,12 @@ def _authorship(data: dict, position: int) -> AuthorshipRecord:
     raw_name = _text(data.get("raw_author_name")) or name
     if not raw_name:
         raise ParseError(f"authorship {position + 1} names nobody", field="authorships")
+    if author_data.get("id") and (author_id is None or not author_id.startswith("A")):
+        parse_warning(
+            f"authorship {position + 1} ({raw_name}): author id {author_data.get('id')!r} is "
+            "not an OpenAlex author id: kept as a name only"
+        )
+        author_id = None
     author = None
     if author_id and name:
         author = AuthorRecord(
@@ -314,9 +329,9 @@ def _date(value: object) -> datetime.date | None:
         raise ParseError(f"{value!r} is not a date", field="publication_date") from None
 
 
-def _count(value: object, field: str) -> int:
+def _count(value: object, field: str) -> int | None:
     if value is None:
-        return 0
+        return None
     if not isinstance(value, int) or value < 0:
         raise ParseError(f"{value!r} is not a count", field=field)
     return value

@@ -42,4 +42,6 @@ class Command(BaseCommand):
                 ) from exc
         for error in result.skipped:
             self.stderr.write(f"{path}: skipped {error}")
+        for warning in result.warnings:
+            self.stderr.write(f"{path}: warning: {warning}")
         self.stdout.write(f"{path}: {batch.format}: {result.summary()}")

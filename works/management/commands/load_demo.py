@@ -22,10 +22,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils.text import slugify
 
 from bzpeer.lib.events import Why, authors_changed_announce
-from bzpeer.lib.names import normalize_name
+from bzpeer.lib.names import name_slug, normalize_name
 from bzpeer.lib.text import title_key
 from works.imports.keyword_topics import assign_topics
 from works.imports.loader import LoadCounts, load_records
@@ -36,6 +35,7 @@ from works.imports.records import (
     ParseError,
     VenueRecord,
     WorkRecord,
+    others_authorship,
 )
 from works.imports.run import ImportFailed, works_import
 from works.imports.sources import bibtex
@@ -100,7 +100,8 @@ def seed_work_records(
     records, matched = [], {}
     for work in seed.works:
         entry = by_key.get(title_key(work["title"]))
-        authorships: tuple[AuthorshipRecord, ...] = (researcher,)
+        # the seed lists only its owner: the co-authors exist but were not imported
+        authorships: tuple[AuthorshipRecord, ...] = (researcher, others_authorship())
         if entry is not None:
             matched[work["title"]] = entry
             authorships = entry.authorships
@@ -165,7 +166,7 @@ class Command(BaseCommand):
             .first()
         )
         if author is None:
-            slug = slugify(seed.display_name)
+            slug = name_slug(seed.display_name)
             if Author.objects.filter(slug=slug).exists():
                 slug = f"{slug}-{SEED_SOURCE}"
             author = Author.objects.create(
