@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "profiles",
     "works",
     "graph",
+    "bzpeer.lib.outbox",
 ]
 
 MIDDLEWARE = [
@@ -101,20 +102,40 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 # Redis is optional: without it the app is a single process that needs nothing else.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bzpeer"),
-            "TIMEOUT": 60 * 60,
-        }
+# Redis is a helper, never a single point of failure: a request that finds it away must
+# learn so in a fraction of a second (connection refused is immediate; these bound a
+# blackholed host or a stalled server), then carry on without it.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.5"))
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1"))
+
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis at `url`, with the short timeouts (tests reuse it on their own Redis)."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bzpeer"),
+        "TIMEOUT": 60 * 60,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
+# Publishing from a request fails fast (bzpeer/lib/outbox: the task waits in PostgreSQL
+# instead); the result store likewise gives up at once instead of retrying 20 times a second.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -134,6 +155,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # How often a worker looks for such tasks (interval × throttle seconds).
     "unacked_restore_interval": min(10, CELERY_BROKER_VISIBILITY_TIMEOUT),
     "unacked_restore_throttle": 1,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    # A publisher's (re)connection is tried once, not every 2 s for as long as it takes: the
+    # worker's consumer reconnects on its own terms (broker_connection_max_retries).
+    "max_retries": 0,
 }
 # The trust engine's safety net: dirty authors are also kicked on commit (profiles.tasks).
 CELERY_BEAT_SCHEDULE = {
@@ -149,6 +175,16 @@ FOLLOW_DIGEST_EVERY_SECONDS = float(os.environ.get("FOLLOW_DIGEST_EVERY_SECONDS"
 CELERY_BEAT_SCHEDULE["follow-digests"] = {
     "task": "profiles.accounts_tasks.follow_digests_send",
     "schedule": min(FOLLOW_DIGEST_EVERY_SECONDS, 3600.0),
+}
+# Tasks requests could not hand to the broker wait in PostgreSQL (bzpeer/lib/outbox); beat
+# sends them on. After a failed publish a process leaves the broker alone this long.
+OUTBOX_DRAIN_EVERY_SECONDS = float(os.environ.get("OUTBOX_DRAIN_EVERY_SECONDS", "5"))
+OUTBOX_DRAIN_BATCH = int(os.environ.get("OUTBOX_DRAIN_BATCH", "500"))
+OUTBOX_BROKER_RETRY_SECONDS = float(os.environ.get("OUTBOX_BROKER_RETRY_SECONDS", "5"))
+CELERY_BEAT_SCHEDULE["outbox-drain"] = {
+    "task": "bzpeer.lib.outbox.tasks.outbox_drain",
+    "schedule": OUTBOX_DRAIN_EVERY_SECONDS,
+    "options": {"expires": max(OUTBOX_DRAIN_EVERY_SECONDS - 1, 1)},
 }
 CELERY_IMPORTS = ["profiles.accounts_tasks"]
 CELERY_TIMEZONE = "UTC"

@@ -43,9 +43,9 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from bzpeer.lib.outbox.services import enqueue_on_commit, send_now
 from profiles.models import Author, Institution
 from profiles.services import (
     CLOSE_COLLABORATOR_MIN_SHARED_WORKS,
@@ -534,12 +534,14 @@ def graph_data_changed_on_commit(author_ids: Iterable[int]) -> None:
     if not ids:
         return
 
-    def after_commit() -> None:
-        graph_versions_bump(ids)
-        for start in range(0, len(ids), PRECOMPUTE_CHUNK):
-            _enqueue(ids[start : start + PRECOMPUTE_CHUNK], large_only=True)
+    from .tasks import graph_slices_precompute
 
-    transaction.on_commit(after_commit)
+    transaction.on_commit(lambda: graph_versions_bump(ids))
+    # Through the outbox: with the broker away the precompute waits in PostgreSQL.
+    for start in range(0, len(ids), PRECOMPUTE_CHUNK):
+        enqueue_on_commit(
+            graph_slices_precompute, ids[start : start + PRECOMPUTE_CHUNK], large_only=True
+        )
 
 
 def graph_neighbours_changed_on_commit(author_id: int) -> None:
@@ -556,14 +558,11 @@ def graph_neighbours_changed_on_commit(author_id: int) -> None:
 
 
 def _enqueue(author_ids: list[int], *, large_only: bool, explore: dict | None = None) -> bool:
+    """Best effort and never waiting on the broker: the page that asked polls, and asks
+    again once the build lock expires."""
     from .tasks import graph_slices_precompute
 
-    try:
-        graph_slices_precompute.delay(author_ids, large_only=large_only, explore=explore)
-    except (BrokerError, *CACHE_ERRORS):
-        logger.warning("graph: could not enqueue the precompute of %d authors", len(author_ids))
-        return False
-    return True
+    return send_now(graph_slices_precompute, author_ids, large_only=large_only, explore=explore)
 
 
 def slice_key(author: Author, params: SliceParams, version: int) -> str:

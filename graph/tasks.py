@@ -13,6 +13,7 @@ from . import services
 
 
 @shared_task(
+    ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, *services.CACHE_ERRORS),

@@ -11,7 +11,14 @@ from celery import shared_task
 
 from . import collaboration, digests
 
-MAIL = {"acks_late": True, "autoretry_for": (OSError,), "retry_backoff": 30, "max_retries": 5}
+# ignore_result: sent from requests through the outbox, never read back (bzpeer/lib/outbox).
+MAIL = {
+    "ignore_result": True,
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": 30,
+    "max_retries": 5,
+}
 
 
 @shared_task(**MAIL)
@@ -29,7 +36,7 @@ def message_notify(message_id: int) -> bool:
     return collaboration.message_notify_send(message_id=message_id)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def follow_digests_send() -> int:
     """The beat task: one task per chunk of due users, never one per user."""
     user_ids = digests.follow_digest_due_user_ids()

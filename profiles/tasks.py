@@ -16,6 +16,8 @@ from celery.backends.base import DisabledBackend
 from django.conf import settings
 from django.db import OperationalError
 
+from bzpeer.lib.outbox.services import send_now
+
 from . import services
 from .models import Author
 
@@ -36,7 +38,7 @@ def trust_scores_recompute(author_ids: list[int]) -> int:
     return services.trust_scores_recompute(author_ids=author_ids)
 
 
-@shared_task(bind=True, **RETRY)
+@shared_task(bind=True, ignore_result=True, **RETRY)
 def trust_dirty_recompute(self, max_chunks: int | None = None) -> int:
     """The beat task: recomputes dirty authors, TRUST_DIRTY_MAX_CHUNKS chunks per run.
 
@@ -56,9 +58,11 @@ def trust_dirty_kick() -> None:
     """After a change commits: recompute its dirty authors now, not at the next beat.
 
     One task per commit, however many authors. In the embedded setup (no Redis) it runs
-    in-process, which is the only way dirty authors get recomputed there.
+    in-process, which is the only way dirty authors get recomputed there. Best effort: the
+    DirtyAuthor rows are the durable record (the beat task drains them), so with the broker
+    away the request goes on without waiting (bzpeer.lib.outbox.send_now).
     """
-    trust_dirty_recompute.delay()
+    send_now(trust_dirty_recompute)
 
 
 def trust_scores_enqueue(author_ids: list[int]) -> None:

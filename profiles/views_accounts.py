@@ -35,6 +35,17 @@ from .ratelimit import RateLimited, rate_limit_consume
 EDIT_WORKS_LIMIT = 100
 
 
+def _rendered(
+    request: HttpRequest, template: str, context: dict, limited: RateLimited | None
+) -> HttpResponse:
+    """The form page again: 400 for a POST with errors, 429 with Retry-After past a limit."""
+    if limited is not None:
+        response = render(request, template, context, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    return render(request, template, context, status=400 if request.method == "POST" else 200)
+
+
 def _get_listed_author(slug: str) -> Author:
     """A listed author: merged slugs (the profile page redirects them) and profiles hidden at
     the owner's request are a 404 here."""
@@ -105,6 +116,7 @@ def claim(request: HttpRequest, slug: str) -> HttpResponse:
     """The routes that fit this user (GET), or one of them taken (POST)."""
     author = _get_listed_author(slug)
     evidence_form, dispute_form = EvidenceClaimForm(), DisputeForm()
+    limited = None
     if request.method == "POST":
         route = request.POST.get("route", "")
         if route == "evidence":
@@ -113,24 +125,23 @@ def claim(request: HttpRequest, slug: str) -> HttpResponse:
             dispute_form = DisputeForm(request.POST)
         try:
             done = _claim_submit(request, author, route, evidence_form, dispute_form)
-        except (ClaimError, RateLimited) as error:
+        except ClaimError as error:
             messages.error(request, str(error))
+        except RateLimited as error:
+            messages.error(request, str(error))
+            limited = error
         else:
             if done is not None:
                 return done
     routes = claims.claim_routes(author=author, user=request.user)
-    return render(
-        request,
-        "profiles/claim.html",
-        {
-            "author": author,
-            "routes": routes,
-            "ORCID_ENABLED": bool(get_social_adapter().list_apps(request, provider="orcid")),
-            "evidence_form": evidence_form,
-            "dispute_form": dispute_form,
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    context = {
+        "author": author,
+        "routes": routes,
+        "ORCID_ENABLED": bool(get_social_adapter().list_apps(request, provider="orcid")),
+        "evidence_form": evidence_form,
+        "dispute_form": dispute_form,
+    }
+    return _rendered(request, "profiles/claim.html", context, limited)
 
 
 @login_required
@@ -244,6 +255,7 @@ def work_not_mine(request: HttpRequest, slug: str, work_id: int) -> HttpResponse
 def invite(request: HttpRequest, slug: str) -> HttpResponse:
     author = _get_listed_author(slug)
     form = InvitationForm(request.POST if request.method == "POST" else None)
+    limited = None
     if request.method == "POST" and form.is_valid():
         try:
             collaboration.invitation_send(
@@ -256,12 +268,11 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect(author)
         except CollaborationError as error:
             messages.error(request, str(error))
-    return render(
-        request,
-        "profiles/invite.html",
-        {"author": author, "form": form, "owner": claims.author_owner_claim(author)},
-        status=400 if request.method == "POST" else 200,
-    )
+        except RateLimited as error:
+            messages.error(request, str(error))
+            limited = error
+    context = {"author": author, "form": form, "owner": claims.author_owner_claim(author)}
+    return _rendered(request, "profiles/invite.html", context, limited)
 
 
 @login_required
@@ -287,6 +298,7 @@ def invitation_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     thread = collaboration.conversation_for_user(pk, request.user)
     form = MessageForm(request.POST if request.method == "POST" else None)
+    limited = None
     if request.method == "POST" and form.is_valid():
         try:
             collaboration.message_send(
@@ -295,18 +307,16 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(thread)
         except CollaborationError as error:
             messages.error(request, str(error))
+        except RateLimited as error:
+            messages.error(request, str(error))
+            limited = error
     context = {
         "conversation": thread,
         "other": thread.other(request.user),
         "thread_messages": thread.messages.select_related("sender"),
         "form": form,
     }
-    return render(
-        request,
-        "profiles/conversation.html",
-        context,
-        status=400 if request.method == "POST" else 200,
-    )
+    return _rendered(request, "profiles/conversation.html", context, limited)
 
 
 # --- following ---------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 from celery import shared_task
-from django.db import transaction
+
+from bzpeer.lib.outbox.services import enqueue_on_commit
 
 from . import services
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def import_batch_run(batch_id: int) -> str:
     """Runs an uploaded import batch; a batch another worker claimed first is left alone."""
     batch = services.import_batch_claim(batch_id=batch_id)
@@ -18,5 +19,6 @@ def import_batch_run(batch_id: int) -> str:
 
 
 def import_batch_enqueue_on_commit(batch_id: int) -> None:
-    """Queues the batch once the transaction that saved it commits (the worker must see it)."""
-    transaction.on_commit(lambda: import_batch_run.delay(batch_id))
+    """Queues the batch once the transaction that saved it commits (the worker must see it);
+    with the broker away it waits in the outbox (bzpeer/lib/outbox)."""
+    enqueue_on_commit(import_batch_run, batch_id)

@@ -446,7 +446,8 @@ def test_claims_are_rate_limited_per_user(make_author, make_account, logged_in, 
         client.post(_claim_url(author), {"route": "evidence", "note": "mine"}) for author in authors
     ]
 
-    assert [r.status_code for r in responses] == [302, 302, 400]
+    assert [r.status_code for r in responses] == [302, 302, 429]
+    assert 0 < int(responses[2]["Retry-After"]) <= 3600
     assert "limit" in visible_text(responses[2].content)
     assert Claim.objects.count() == 2
 
