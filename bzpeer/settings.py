@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # 413 by Content-Length and 400 for control characters, before anything reads the body
+    "bzpeer.lib.request_limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -316,6 +318,9 @@ BZPEER_RATE_LIMITS = {
 FOLLOWING_NEW_WORKS_DAYS = int(os.environ.get("FOLLOWING_NEW_WORKS_DAYS", "30"))
 # Imports: a gzip bomb stops here, however small the file on disk.
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 << 30)))
+# Imports: the largest record (a JSON Lines line, a JSON array element, an XML record, a
+# BibTeX entry) a reader holds, in characters; a bigger one is reported by line and skipped.
+IMPORT_MAX_RECORD_BYTES = int(os.environ.get("IMPORT_MAX_RECORD_BYTES", str(32 << 20)))
 # The largest file the admin upload form accepts (the proxy's body limit should match).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(1 << 30)))
 # On PostgreSQL the loader writes works, authors, bylines and topics with COPY (works.pgcopy);

@@ -37,7 +37,7 @@ from bibtexparser.model import Block, Entry, ImplicitComment, ParsingFailedBlock
 from works.text import latex_to_text
 
 from . import ids
-from .readers import BadRecord, FileTooLarge, open_text
+from .readers import BadRecord, FileTooLarge, open_text, record_cap, too_large
 from .records import (
     AuthorRecord,
     AuthorshipRecord,
@@ -79,6 +79,7 @@ def read_string(text: str) -> Iterator[RawRecord | BadRecord]:
     @string, @preamble, @comment and the free text between entries are not records.
     """
     blocks = bibtexparser.parse_string(text).blocks
+    limit = record_cap()
     index = 0
     for position, block in enumerate(blocks):
         if isinstance(block, ParsingFailedBlock) and not _is_entry_block(block):
@@ -88,7 +89,9 @@ def read_string(text: str) -> Iterator[RawRecord | BadRecord]:
         index += 1
         line = (block.start_line or 0) + 1
         following = blocks[position + 1] if position + 1 < len(blocks) else None
-        if isinstance(block, ParsingFailedBlock):
+        if len(block.raw or "") > limit:
+            yield BadRecord(line, index, too_large(limit))
+        elif isinstance(block, ParsingFailedBlock):
             yield BadRecord(line, index, _failure(block, line))
         elif problem := _cut_short(block, following, line):
             yield BadRecord(line, index, problem)
