@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, error pages included
+    "csp.middleware.CSPMiddleware",
     # 413 by Content-Length and 400 for control characters, before anything reads the body
     "bzpeer.lib.request_limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -97,6 +99,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A web request's SQL statement that runs longer than this is cancelled by PostgreSQL (the
+# request fails instead of holding a worker and a connection). Web processes only:
+# bzpeer/wsgi.py marks them; workers, imports and commands are not limited. 0: no limit.
+WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("WEB_STATEMENT_TIMEOUT_MS", "30000"))
+if (
+    os.environ.get("BZPEER_PROCESS") == "web"
+    and WEB_STATEMENT_TIMEOUT_MS
+    and DATABASES["default"]["ENGINE"].endswith("postgresql")
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds them without it.
@@ -223,6 +237,11 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/180s/key",
 }
+# How many proxies in front of gunicorn append to X-Forwarded-For (the documented TLS proxy:
+# 1). The client address rate limits count by is that many entries from the right; 0 (no
+# proxy) uses REMOTE_ADDR. Behind a proxy, 0 would make every client share one counter.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # ORCID sign-in: register an app at https://orcid.org/developer-tools (or the sandbox) with
 # the redirect URI https://<host>/accounts/orcid/login/callback/. Without ORCID_CLIENT_ID the
 # ORCID buttons are hidden.
@@ -269,7 +288,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
 # Absolute links in emails (invitations, messages, digests): the public address of the site.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Required when DEBUG is off (check --deploy: profiles/checks.py).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BZPEER <noreply@localhost>")
 
@@ -277,6 +297,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BZPEER <noreply@local
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and the compose health checks ask over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -285,6 +307,21 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles from this site's files only, no
+# inline script, no eval (htmx is configured for that in base.html), never framed. ORCID's
+# authorize page is where the "Sign in with ORCID" form ends up, after a redirect.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://" + SOCIALACCOUNT_PROVIDERS["orcid"]["BASE_DOMAIN"]],
+    }
+}
 
 LOGGING = {
     "version": 1,

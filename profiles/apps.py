@@ -14,4 +14,6 @@ class ProfilesConfig(AppConfig):
 
         from bzpeer.lib.cache import FailOpenCache
 
+        from . import checks  # noqa: F401  (registers the system checks)
+
         ratelimit.cache = FailOpenCache(cache, purpose="allauth rate limits")

@@ -31,7 +31,7 @@ def _redirect_to_kept(request: HtmxHttpRequest, author: Author) -> HttpResponseP
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "Cookie")
 def home(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     context: dict = {"query": query}
@@ -48,7 +48,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "Cookie")
 def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if page_cache.is_cacheable(request):
         state = page_cache.AuthorState.for_slug(slug)
@@ -87,7 +87,11 @@ def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
 def follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     author = _get_author(slug)
     author = selectors.author_kept(author)
-    if request.POST.get("action") == "unfollow":
+    unfollow = request.POST.get("action") == "unfollow"
+    if author.hidden and not unfollow:
+        # Hidden at the owner's request: no page, so nothing to follow (leaving is allowed).
+        raise Http404("No such researcher.")
+    if unfollow:
         follows.author_unfollow(author=author, user=request.user)
         is_following = False
     else:

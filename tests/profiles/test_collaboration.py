@@ -197,3 +197,15 @@ def test_messages_are_escaped(record, owner, sender, logged_in):
     assert "<script>alert(1)</script>" not in html
     assert "<script>alert(1)</script>" not in thread
     assert "&lt;script&gt;" in thread
+
+
+@pytest.mark.parametrize("subject", ["Joint paper?\r\nBcc: everyone@example.org", "Line\nbreak"])
+def test_invitation_subject_with_a_line_break_is_refused_with_a_clear_message(
+    record, sender, logged_in, subject
+):
+    response = _invite(logged_in(sender), record, subject=subject)
+
+    assert response.status_code == 400
+    assert "The subject must be one line" in visible_text(response.content)
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
