@@ -545,3 +545,30 @@ def test_unverified_email_rows_do_not_count(make_author, make_account, umich):
     EmailAddress.objects.create(user=user, email="ada@umich.edu", verified=False)
 
     assert claims.matching_institutional_email(author, user) is None
+
+
+def test_several_pending_evidence_claims_on_one_record_end_with_one_owner(
+    make_author, make_account, logged_in, admin_user
+):
+    """By design (README): anyone may ask; the reviewer approves one and the rest cannot
+    be approved any more."""
+    author = make_author()
+    claimants = [make_account() for _ in range(2)]
+    for user in claimants:
+        logged_in(user).post(_claim_url(author), {"route": "evidence", "note": "mine"})
+    first, second = Claim.objects.filter(author=author).order_by("pk")
+    assert (first.status, second.status) == ("pending", "pending")
+
+    claims.claim_decide(
+        claim_id=second.pk, admin=admin_user, approve=True, reason_code="evidence_confirmed"
+    )
+    with pytest.raises(claims.ClaimConflict):
+        claims.claim_decide(
+            claim_id=first.pk, admin=admin_user, approve=True, reason_code="evidence_confirmed"
+        )
+    claims.claim_decide(
+        claim_id=first.pk, admin=admin_user, approve=False, reason_code="already_owned"
+    )
+
+    statuses = dict(Claim.objects.filter(author=author).values_list("user", "status"))
+    assert statuses == {claimants[0].pk: "rejected", claimants[1].pk: "approved"}
