@@ -23,8 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 class _InlineScript(HTMLParser):
-    """Finds what a script-src 'self' policy would block: inline <script> bodies, on*
-    handler attributes, htmx's hx-on (evaluated script) and javascript: URLs."""
+    """Finds what a script-src / style-src 'self' policy would block: inline <script>
+    bodies, on* handler attributes, htmx's hx-on (evaluated script), javascript: URLs,
+    <style> elements and style attributes."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -35,8 +36,10 @@ class _InlineScript(HTMLParser):
         attrs = dict(attrs)
         if tag == "script":
             self._in_script = "src" not in attrs and attrs.get("type") != "application/json"
+        if tag == "style":
+            self.found.append("<style>")
         for name, value in attrs.items():
-            if name.startswith("on") or name.startswith("hx-on"):
+            if name == "style" or name.startswith("on") or name.startswith("hx-on"):
                 self.found.append(f"<{tag} {name}>")
             if (value or "").strip().lower().startswith("javascript:"):
                 self.found.append(f"<{tag} {name}=javascript:>")
@@ -66,6 +69,7 @@ def test_every_page_sends_a_csp_that_forbids_framing_and_inline_script(
         (client, author.get_absolute_url()),
         (client, work.get_absolute_url()),
         (client, f"/explore/?center={author.slug}"),
+        (client, f"/explore/?center={author.slug}&node=a{author.pk}"),
         (client, "/accounts/login/"),
         (client, "/explore/?center=%00"),  # error responses too
         (admin_client, "/admin/works/importbatch/add/"),

@@ -15,3 +15,16 @@ function reportLoadFailure(event, key) {
 }
 document.addEventListener("htmx:responseError", (event) => reportLoadFailure(event, "loadError"));
 document.addEventListener("htmx:sendError", (event) => reportLoadFailure(event, "sendError"));
+
+// The explorer's chosen node is outlined: its id is in data-selected-node, the drawing is
+// shared by every visitor and cached, so the mark is added here, on load and after swaps.
+function markSelectedNode(root) {
+  const sections = [root, ...root.querySelectorAll("[data-selected-node]")];
+  for (const section of sections) {
+    if (!section.dataset || !section.dataset.selectedNode) continue;
+    const node = document.getElementById(section.dataset.selectedNode);
+    if (node) node.classList.add("is-selected");
+  }
+}
+document.addEventListener("DOMContentLoaded", () => markSelectedNode(document.body));
+document.addEventListener("htmx:load", (event) => markSelectedNode(event.detail.elt));
