@@ -209,3 +209,24 @@ def test_invitation_subject_with_a_line_break_is_refused_with_a_clear_message(
     assert "The subject must be one line" in visible_text(response.content)
     assert not Invitation.objects.exists()
     assert mail.outbox == []
+
+
+def test_messages_past_the_limit_answer_429_with_retry_after(
+    record, owner, sender, logged_in, settings
+):
+    settings.BZPEER_RATE_LIMITS = {**settings.BZPEER_RATE_LIMITS, "message": "1/h"}
+    invitation = Invitation.objects.create(
+        author=record, sender=sender, recipient=owner, subject="Hi", message="Talk?"
+    )
+    thread = Conversation.objects.create(
+        invitation=invitation, author=record, starter=sender, owner=owner
+    )
+    client = logged_in(sender)
+
+    first = client.post(thread.get_absolute_url(), {"body": "One"})
+    second = client.post(thread.get_absolute_url(), {"body": "Two"})
+
+    assert (first.status_code, second.status_code) == (302, 429)
+    assert 0 < int(second["Retry-After"]) <= 3600
+    assert "limit" in visible_text(second.content)
+    assert list(Message.objects.values_list("body", flat=True)) == ["One"]
