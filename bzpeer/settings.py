@@ -123,12 +123,15 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # blackholed host or a stalled server), then carry on without it.
 REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.5"))
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1"))
+# After the cache failed to answer, a process leaves it alone this long (bzpeer/lib/cache.py).
+CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "5"))
 
 
 def redis_cache(url: str) -> dict:
     """The cache on Redis at `url`, with the short timeouts (tests reuse it on their own Redis)."""
     return {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's, with a breaker: after a failure, no call tries Redis for a few seconds.
+        "BACKEND": "bzpeer.lib.cache.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bzpeer"),
         "TIMEOUT": 60 * 60,
