@@ -3,18 +3,19 @@
 16 connections for 60 s against gunicorn (sync workers, DEBUG=0, as the other page measures
 run it) on a private redis-server the bench starts on a free port (tests/redis_server.py),
 with a real Celery worker and beat on the same Redis. Each connection loops over a mix:
-anonymous and signed-in profile pages, graph fragments (htmx), search and follows (POST,
-signed in, CSRF token). Every response that is not a 200 or a redirect, and every
+anonymous and signed-in profile pages, graph fragments (htmx), search, follows and evidence
+claims (POSTs, signed in, CSRF token). Every response that is not a 200 or a redirect, and every
 connection error, counts as an error.
 
 Run 1 is healthy. Run 2 is the same with the Redis process SIGKILLed LOAD_OUTAGE_AT seconds in,
-then started again (empty: nothing persisted) 10 s later. Afterwards: every follow answered
-during the outage must be in PostgreSQL, and its trust update applied (the author's trust
-snapshot counts the new follower) within TRUST_WAIT seconds, through the dirty-author beat
-task on the worker. p95 of run 2 is compared with run 1.
+then started again (empty: nothing persisted) 10 s later. Afterwards: every follow and claim
+answered during the outage must be in PostgreSQL, and every follow's trust update applied
+(the author's trust snapshot counts the new follower) within TRUST_WAIT seconds, through the
+dirty-author beat task on the worker. p95 of run 2 is compared with run 1.
 
-Load is only ever sent to 127.0.0.1. The bench's follows are removed at the start and end
-(their authors recomputed), so the data set is left as found.
+Load is only ever sent to 127.0.0.1. The bench's follows and claims are removed at the start
+and end (the followed authors recomputed), so the data set is left as found. Claims are
+limited per user (RATE_LIMIT_CLAIM): the bench's gunicorn allows enough for the run.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ MIX = {
     "profile, signed in": 20,
     "graph fragment": 15,
     "search": 15,
-    "follow": 15,
+    "follow": 12,
+    "claim": 3,
 }
 
 
@@ -63,7 +65,7 @@ class Sample:
     kind: str
     status: int | None  # None: the connection failed
     ms: float
-    follow: tuple[int, int] | None = None  # (user id, author id)
+    write: tuple[str, int, int] | None = None  # ("follow" or "claim", user id, author id)
 
 
 @dataclass
@@ -86,6 +88,7 @@ def _token() -> str:
 
 def _sessions() -> list[tuple[int, str]]:
     """USERS bench users with a database session each: (user id, session key)."""
+    from allauth.account.models import EmailAddress
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
         HASH_SESSION_KEY,
@@ -103,16 +106,21 @@ def _sessions() -> list[tuple[int, str]]:
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         out.append((user.pk, session.session_key))
+        EmailAddress.objects.get_or_create(
+            user=user, email=f"{user.username}@example.org", defaults={"verified": True}
+        )
     return out
 
 
-def _unfollow_all() -> int:
-    """Removes the bench users' follows through the service, then recomputes those authors
-    in this process, so counts and scores are back to what they were."""
+def _clean_up() -> int:
+    """Removes the bench users' claims, and their follows through the service, then
+    recomputes the followed authors in this process, so counts and scores are back to what
+    they were."""
     from profiles.follows import author_unfollow
-    from profiles.models import Author, DirtyAuthor, Follow
+    from profiles.models import Author, Claim, DirtyAuthor, Follow
     from profiles.services import trust_scores_recompute
 
+    Claim.objects.filter(user__username__startswith=USER_PREFIX).delete()
     follows = list(
         Follow.objects.filter(user__username__startswith=USER_PREFIX).select_related("user")
     )
@@ -153,14 +161,16 @@ def _client(
     user_id, session_key = session
     csrf = _token()
     signed_in = {"Cookie": f"sessionid={session_key}; csrftoken={csrf}"}
-    # Each connection follows its own slice of the run's authors: every follow is a new row.
+    # Each connection follows (and claims, from the other end) its own slice of the run's
+    # authors: every follow and claim is a new row.
     to_follow = iter(follows[n::CONNECTIONS])
+    to_claim = iter(follows[n::CONNECTIONS][::-1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     mine: list[Sample] = []
     while time.monotonic() < stop_at:
         kind = rng.choices(kinds, weights)[0]
         author_id, slug, word = rng.choice(pool)
-        method, path, headers, body, follow = "GET", f"/researchers/{slug}/", {}, None, None
+        method, path, headers, body, write = "GET", f"/researchers/{slug}/", {}, None, None
         if kind == "profile, signed in":
             headers = signed_in
         elif kind == "graph fragment":
@@ -168,18 +178,22 @@ def _client(
             headers = {"HX-Request": "true"}
         elif kind == "search":
             path = f"/?q={word}"
-        elif kind == "follow":
-            target = next(to_follow, None)
+        elif kind in ("follow", "claim"):
+            target = next(to_follow if kind == "follow" else to_claim, None)
             if target is None:
                 continue
             author_id, slug, _ = target
-            method, path, body = "POST", f"/researchers/{slug}/follow/", "action=follow"
+            method = "POST"
+            if kind == "follow":
+                path, body = f"/researchers/{slug}/follow/", "action=follow"
+            else:
+                path, body = f"/researchers/{slug}/claim/", "route=evidence&note=Bench+claim"
             headers = {
                 **signed_in,
                 "X-CSRFToken": csrf,
                 "Content-Type": "application/x-www-form-urlencoded",
             }
-            follow = (user_id, author_id)
+            write = (kind, user_id, author_id)
         at = time.monotonic() - started
         start = time.perf_counter()
         try:
@@ -191,7 +205,7 @@ def _client(
             status = None
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine.append(Sample(at, kind, status, (time.perf_counter() - start) * 1000, follow))
+        mine.append(Sample(at, kind, status, (time.perf_counter() - start) * 1000, write))
     conn.close()
     out.extend(mine)
 
@@ -240,11 +254,20 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def _trust_applied(follows: list[tuple[int, int]]) -> tuple[int, int]:
-    """(follows present in PostgreSQL, authors whose latest trust snapshot counts them)."""
+def _present(writes: list[tuple[str, int, int]]) -> int:
+    """How many of these follows and claims are in PostgreSQL."""
+    from profiles.models import Claim, Follow
+
+    return sum(
+        (Follow if kind == "follow" else Claim).objects.filter(user_id=u, author_id=a).exists()
+        for kind, u, a in writes
+    )
+
+
+def _trust_applied(follows: list[tuple[int, int]]) -> int:
+    """Followed authors whose latest trust snapshot counts their followers."""
     from profiles.models import Author, DirtyAuthor, Follow, TrustSnapshot
 
-    present = sum(Follow.objects.filter(user_id=u, author_id=a).exists() for u, a in follows)
     authors = {a for _, a in follows}
     dirty = set(DirtyAuthor.objects.filter(author_id__in=authors).values_list("author", flat=True))
     followers = dict(Author.objects.filter(pk__in=authors).values_list("pk", "followers_count"))
@@ -255,7 +278,7 @@ def _trust_applied(follows: list[tuple[int, int]]) -> tuple[int, int]:
         expected = Follow.objects.filter(author_id=author_id).count()
         if community and community["value"] == expected == followers[author_id]:
             applied += 1
-    return present, applied
+    return applied
 
 
 class Load:
@@ -265,7 +288,7 @@ class Load:
     def run(self, ctx: Context) -> list[Row]:
         seconds = LOAD_SECONDS if ctx.duration >= 5 else 12  # --quick: a smoke test
         outage_at, outage_for = (LOAD_OUTAGE_AT, OUTAGE_SECONDS) if seconds == 60 else (4, 3)
-        removed = _unfollow_all()
+        removed = _clean_up()
         if removed:
             ctx.log(f"  removed {removed} follows a previous run left")
         pool = _pool(ctx)
@@ -294,6 +317,7 @@ class Load:
             ["beat", "--schedule", f"{logs}/celerybeat-schedule"], env, f"{logs}/beat.log"
         )
         server = Gunicorn(database_url=ctx.database_url, redis_url=redis.url(0), workers=WORKERS)
+        server.env["RATE_LIMIT_CLAIM"] = "100000/h"
         try:
             with server:
                 # Warm-up (no follows); then each run follows authors of its own half.
@@ -310,31 +334,34 @@ class Load:
                                outage=(outage_at, outage_at + outage_for),
                                redis=redis, log=ctx.log)  # fmt: skip
                 during = [
-                    s.follow
+                    s.write
                     for s in faulty.samples
-                    if s.follow and s.status == 302 and outage_at <= s.at <= outage_at + outage_for
+                    if s.write and s.status == 302 and outage_at <= s.at <= outage_at + outage_for
                 ]
                 all_follows = [
-                    s.follow
+                    s.write[1:]
                     for run in (healthy, faulty)
                     for s in run.samples
-                    if s.follow and s.status == 302
+                    if s.write and s.write[0] == "follow" and s.status == 302
                 ]
                 waited_from = time.monotonic()
                 deadline = waited_from + TRUST_WAIT
                 while True:
-                    present, applied = _trust_applied(all_follows)
+                    applied = _trust_applied(all_follows)
                     done = applied == len({a for _, a in all_follows})
                     if done or time.monotonic() > deadline:
                         break
                     time.sleep(2)
                 waited = time.monotonic() - waited_from
-                present_during, _ = _trust_applied(during)
+                present_during = {
+                    kind: _present([w for w in during if w[0] == kind])
+                    for kind in ("follow", "claim")
+                }
         finally:
             _stop(beat)
             _stop(worker)
             redis.kill()
-            _unfollow_all()
+            _clean_up()
         return self._rows(healthy, faulty, during, present_during, all_follows, applied,
                           waited, seconds, outage_at, outage_for)  # fmt: skip
 
@@ -371,11 +398,13 @@ class Load:
                 rows.append(Row("load", f"mixed traffic, {label}: p95", p95, "ms",
                                 reference=healthy.quantile(95), reference_label="healthy run",
                                 goal="≤ 1.5×", ok=ratio <= 1.5, note=kinds))  # fmt: skip
-        rows.append(Row("load", f"follows answered during the outage ({outage_at}–"
-                                f"{outage_at + outage_for} s) present afterwards",
-                        present_during, "follows", reference=len(during),
-                        reference_label="answered 302", goal="all",
-                        ok=present_during == len(during) and len(during) > 0))  # fmt: skip
+        for kind in ("follow", "claim"):
+            answered = sum(1 for w in during if w[0] == kind)
+            rows.append(Row("load", f"{kind}s answered during the outage ({outage_at}–"
+                                    f"{outage_at + outage_for} s) present afterwards",
+                            present_during[kind], f"{kind}s", reference=answered,
+                            reference_label="answered 302", goal="all",
+                            ok=present_during[kind] == answered > 0))  # fmt: skip
         authors = len({a for _, a in all_follows})
         rows.append(Row("load", "followed authors whose trust snapshot counts the follow",
                         applied, "authors", reference=authors,
