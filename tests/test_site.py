@@ -210,10 +210,12 @@ def test_deploy_check_requires_site_url_when_debug_is_off():
 
 STATEMENT = """
 {wsgi}
+import contextlib
 import django
 django.setup()
 from django.db import connection, OperationalError
-with connection.cursor() as cursor:
+from bzpeer.lib.db import without_statement_timeout
+with {context}, connection.cursor() as cursor:
     try:
         cursor.execute("SELECT pg_sleep(3)")
         print("finished")
@@ -223,11 +225,15 @@ with connection.cursor() as cursor:
 
 
 @pytest.mark.parametrize(
-    "wsgi, expected",
-    [("import bzpeer.wsgi", "cancelled: QueryCanceled"), ("", "finished")],
-    ids=["web process", "worker or command"],
+    "wsgi, context, expected",
+    [
+        ("import bzpeer.wsgi", "contextlib.nullcontext()", "cancelled: QueryCanceled"),
+        ("import bzpeer.wsgi", "without_statement_timeout()", "finished"),
+        ("", "contextlib.nullcontext()", "finished"),
+    ],
+    ids=["web process", "web process, lifted for a long admin action", "worker or command"],
 )
-def test_web_requests_have_a_statement_timeout_and_other_processes_do_not(wsgi, expected):
+def test_web_requests_have_a_statement_timeout_and_other_processes_do_not(wsgi, context, expected):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bzpeer.settings",
@@ -236,7 +242,7 @@ def test_web_requests_have_a_statement_timeout_and_other_processes_do_not(wsgi, 
     }
     env.pop("BZPEER_PROCESS", None)
     result = subprocess.run(
-        [sys.executable, "-c", STATEMENT.format(wsgi=wsgi)],
+        [sys.executable, "-c", STATEMENT.format(wsgi=wsgi, context=context)],
         cwd=ROOT,
         env=env,
         capture_output=True,
