@@ -291,6 +291,7 @@ class Load:
         sessions = _sessions()
         redis = PrivateRedis().start()
         logs = tempfile.mkdtemp(prefix="bzpeer-bench-load-")
+        ctx.log(f"  worker and beat logs in {logs}")
         env = {
             **os.environ,
             "DATABASE_URL": ctx.database_url,
