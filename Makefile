@@ -76,5 +76,6 @@ deploy-check: $(STAMP)
 	DEBUG=0 \
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	ALLOWED_HOSTS=bzpeer.example \
+	SITE_URL=https://bzpeer.example \
 	DATABASE_URL="$(TEST_DATABASE_URL)" \
 	  $(PY) manage.py check --deploy --fail-level WARNING

@@ -53,10 +53,15 @@ INSTALLED_APPS = [
     "profiles",
     "works",
     "graph",
+    "bzpeer.lib.outbox",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, error pages included
+    "csp.middleware.CSPMiddleware",
+    # 413 by Content-Length and 400 for control characters, before anything reads the body
+    "bzpeer.lib.request_limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,6 +99,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A web request's SQL statement that runs longer than this is cancelled by PostgreSQL (the
+# request fails instead of holding a worker and a connection). Web processes only:
+# bzpeer/wsgi.py marks them; workers, imports and commands are not limited. 0: no limit.
+WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("WEB_STATEMENT_TIMEOUT_MS", "30000"))
+if (
+    os.environ.get("BZPEER_PROCESS") == "web"
+    and WEB_STATEMENT_TIMEOUT_MS
+    and DATABASES["default"]["ENGINE"].endswith("postgresql")
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds them without it.
@@ -106,20 +123,43 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 # Redis is optional: without it the app is a single process that needs nothing else.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bzpeer"),
-            "TIMEOUT": 60 * 60,
-        }
+# Redis is a helper, never a single point of failure: a request that finds it away must
+# learn so in a fraction of a second (connection refused is immediate; these bound a
+# blackholed host or a stalled server), then carry on without it.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.5"))
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1"))
+# After the cache failed to answer, a process leaves it alone this long (bzpeer/lib/cache.py).
+CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "5"))
+
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis at `url`, with the short timeouts (tests reuse it on their own Redis)."""
+    return {
+        # Django's, with a breaker: after a failure, no call tries Redis for a few seconds.
+        "BACKEND": "bzpeer.lib.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bzpeer"),
+        "TIMEOUT": 60 * 60,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
+# Publishing from a request fails fast (bzpeer/lib/outbox: the task waits in PostgreSQL
+# instead); the result store likewise gives up at once instead of retrying 20 times a second.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -138,6 +178,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # How often a worker looks for such tasks (interval × throttle seconds).
     "unacked_restore_interval": min(10, CELERY_BROKER_VISIBILITY_TIMEOUT),
     "unacked_restore_throttle": 1,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    # A publisher's (re)connection is tried once, not every 2 s for as long as it takes: the
+    # worker's consumer reconnects on its own terms (broker_connection_max_retries).
+    "max_retries": 0,
 }
 # The trust engine's safety net: dirty authors are also kicked on commit (profiles.tasks).
 CELERY_BEAT_SCHEDULE = {
@@ -153,6 +198,16 @@ FOLLOW_DIGEST_EVERY_SECONDS = float(os.environ.get("FOLLOW_DIGEST_EVERY_SECONDS"
 CELERY_BEAT_SCHEDULE["follow-digests"] = {
     "task": "profiles.tasks.follow_digests_send",
     "schedule": min(FOLLOW_DIGEST_EVERY_SECONDS, 3600.0),
+}
+# Tasks requests could not hand to the broker wait in PostgreSQL (bzpeer/lib/outbox); beat
+# sends them on. After a failed publish a process leaves the broker alone this long.
+OUTBOX_DRAIN_EVERY_SECONDS = float(os.environ.get("OUTBOX_DRAIN_EVERY_SECONDS", "5"))
+OUTBOX_DRAIN_BATCH = int(os.environ.get("OUTBOX_DRAIN_BATCH", "500"))
+OUTBOX_BROKER_RETRY_SECONDS = float(os.environ.get("OUTBOX_BROKER_RETRY_SECONDS", "5"))
+CELERY_BEAT_SCHEDULE["outbox-drain"] = {
+    "task": "bzpeer.lib.outbox.tasks.outbox_drain",
+    "schedule": OUTBOX_DRAIN_EVERY_SECONDS,
+    "options": {"expires": max(OUTBOX_DRAIN_EVERY_SECONDS - 1, 1)},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -188,6 +243,11 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/180s/key",
 }
+# How many proxies in front of gunicorn append to X-Forwarded-For (the documented TLS proxy:
+# 1). The client address rate limits count by is that many entries from the right; 0 (no
+# proxy) uses REMOTE_ADDR. Behind a proxy, 0 would make every client share one counter.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # ORCID sign-in: register an app at https://orcid.org/developer-tools (or the sandbox) with
 # the redirect URI https://<host>/accounts/orcid/login/callback/. Without ORCID_CLIENT_ID the
 # ORCID buttons are hidden.
@@ -234,7 +294,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
 # Absolute links in emails (invitations, messages, digests): the public address of the site.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Required when DEBUG is off (check --deploy: profiles/checks.py).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BZPEER <noreply@localhost>")
 
@@ -242,6 +303,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BZPEER <noreply@local
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and the compose health checks ask over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -250,6 +313,21 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles from this site's files only, no
+# inline script, no eval (htmx is configured for that in base.html), never framed. ORCID's
+# authorize page is where the "Sign in with ORCID" form ends up, after a redirect.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://" + SOCIALACCOUNT_PROVIDERS["orcid"]["BASE_DOMAIN"]],
+    }
+}
 
 LOGGING = {
     "version": 1,
@@ -280,6 +358,9 @@ BZPEER_RATE_LIMITS = {
 FOLLOWING_NEW_WORKS_DAYS = int(os.environ.get("FOLLOWING_NEW_WORKS_DAYS", "30"))
 # Imports: a gzip bomb stops here, however small the file on disk.
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(8 << 30)))
+# Imports: the largest record (a JSON Lines line, a JSON array element, an XML record, a
+# BibTeX entry) a reader holds, in characters; a bigger one is reported by line and skipped.
+IMPORT_MAX_RECORD_BYTES = int(os.environ.get("IMPORT_MAX_RECORD_BYTES", str(32 << 20)))
 # The largest file the admin upload form accepts (the proxy's body limit should match).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(1 << 30)))
 # On PostgreSQL the loader writes works, authors, bylines and topics with COPY (bzpeer.lib.pgcopy);

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import transaction
-from kombu.exceptions import OperationalError as BrokerError
 
 from bzpeer.lib.cache import CACHE_ERRORS
+from bzpeer.lib.outbox.services import enqueue_on_commit, send_now
 from bzpeer.lib.versions import author_version, author_versions_bump
 from works.models import Author, Authorship
 
@@ -77,31 +77,26 @@ def build_lock_release(key: str) -> None:
 def precompute_enqueue(
     author_ids: list[int], *, large_only: bool, explore: dict | None = None
 ) -> bool:
-    """Hands the slices of these authors to a worker (queue "graph"); False when the broker
-    (the same Redis) did not take the task."""
+    """Hands the slices of these authors to a worker (queue "graph"), best effort and never
+    waiting on the broker: the page that asked polls, and asks again once the build lock
+    expires. False when the broker did not take the task."""
     # Imported here: graph.tasks calls graph.services, which calls this module.
     from .tasks import graph_slices_precompute
 
-    try:
-        graph_slices_precompute.delay(author_ids, large_only=large_only, explore=explore)
-    except (BrokerError, *CACHE_ERRORS):
-        logger.warning("graph: could not enqueue the precompute of %d authors", len(author_ids))
-        return False
-    return True
+    return send_now(graph_slices_precompute, author_ids, large_only=large_only, explore=explore)
 
 
 def slices_precompute_on_commit(author_ids: Iterable[int]) -> None:
     """Once the caller's transaction commits, a worker precomputes the slices of the large
-    authors among these (the small ones are built on demand when next read)."""
+    authors among these (the small ones are built on demand when next read). Through the
+    outbox: with the broker away the precompute waits in PostgreSQL."""
+    from .tasks import graph_slices_precompute
+
     ids = sorted({pk for pk in author_ids if pk})
-    if not ids:
-        return
-
-    def after_commit() -> None:
-        for start in range(0, len(ids), PRECOMPUTE_CHUNK):
-            precompute_enqueue(ids[start : start + PRECOMPUTE_CHUNK], large_only=True)
-
-    transaction.on_commit(after_commit)
+    for start in range(0, len(ids), PRECOMPUTE_CHUNK):
+        enqueue_on_commit(
+            graph_slices_precompute, ids[start : start + PRECOMPUTE_CHUNK], large_only=True
+        )
 
 
 def coauthors_versions_bump_on_commit(author_ids: Iterable[int]) -> None:

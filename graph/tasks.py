@@ -16,6 +16,7 @@ from . import services
 
 @shared_task(
     queue="graph",
+    ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, *CACHE_ERRORS),

@@ -63,7 +63,7 @@ def _with_attempt(url: str, attempt: int) -> str:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "Cookie")
 def author_graph(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The slice that replaces the profile page's loading placeholder (outerHTML)."""
     try:
@@ -93,7 +93,7 @@ def author_graph(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "Cookie")
 def explore(request: HtmxHttpRequest) -> HttpResponse:
     center = request.GET.get("center", "").strip()
     if not center:

@@ -92,6 +92,13 @@ class InvitationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}), max_length=MAX_INVITATION_LENGTH
     )
 
+    def clean_subject(self) -> str:
+        # It becomes an email's Subject header: one line, or it would be cut at the break.
+        subject = self.cleaned_data["subject"]
+        if "\r" in subject or "\n" in subject:
+            raise forms.ValidationError("The subject must be one line: remove the line breaks.")
+        return subject
+
 
 class MessageForm(forms.Form):
     body = forms.CharField(

@@ -3,8 +3,9 @@
 Only a claimed record whose owner is open to collaborate can be invited, by a logged-in
 user with a verified email, within a per-user rate limit (bzpeer/lib/ratelimit.py). The
 owner accepts or declines; acceptance opens a conversation that only the two can read.
-Emails go through Django's email backend from Celery tasks (profiles/tasks.py) after commit;
-the tasks import this module, so each function imports its task where it sends it.
+Emails go through Django's email backend from Celery tasks (profiles/tasks.py) after commit,
+through the outbox (bzpeer/lib/outbox): with the broker away they wait in PostgreSQL. The
+tasks import this module, so each function imports its task where it sends it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from bzpeer.lib.ratelimit import RateLimited, rate_limit_consume
+from bzpeer.lib.outbox.services import enqueue_on_commit
+from bzpeer.lib.ratelimit import rate_limit_consume
 from works.models import Author
 
 from .claims import author_owner_claim, user_has_verified_email
@@ -99,14 +101,11 @@ def invitation_send(*, author: Author, sender, subject: str, message: str) -> In
         author=author, sender=sender, status=Invitation.Status.PENDING
     ).exists():
         raise CollaborationError("Your invitation to this researcher is waiting for an answer.")
-    try:
-        rate_limit_consume(action="invitation", user_id=sender.pk)
-    except RateLimited as error:
-        raise CollaborationError(str(error)) from error
+    rate_limit_consume(action="invitation", user_id=sender.pk)  # RateLimited: a 429
     invitation = Invitation.objects.create(
         author=author, sender=sender, recipient=owner.user, subject=subject, message=message
     )
-    invitation_notify.delay_on_commit(invitation.pk)
+    enqueue_on_commit(invitation_notify, invitation.pk)
     return invitation
 
 
@@ -136,7 +135,7 @@ def invitation_answer(*, invitation_id: int, user, accept: bool) -> Invitation:
             sender_id=invitation.sender_id,
             body=f"{invitation.subject}\n\n{invitation.message}",
         )
-    invitation_answered_notify.delay_on_commit(invitation.pk)
+    enqueue_on_commit(invitation_answered_notify, invitation.pk)
     return invitation
 
 
@@ -147,13 +146,10 @@ def message_send(*, conversation: Conversation, user, body: str) -> Message:
     if user.pk not in (conversation.starter_id, conversation.owner_id):
         raise CollaborationError("You are not part of this conversation.")
     body = _clean(body, limit=MAX_MESSAGE_LENGTH, what="message")
-    try:
-        rate_limit_consume(action="message", user_id=user.pk)
-    except RateLimited as error:
-        raise CollaborationError(str(error)) from error
+    rate_limit_consume(action="message", user_id=user.pk)  # RateLimited: a 429
     message = Message.objects.create(conversation=conversation, sender=user, body=body)
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
-    message_notify.delay_on_commit(message.pk)
+    enqueue_on_commit(message_notify, message.pk)
     return message
 
 

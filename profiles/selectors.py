@@ -44,7 +44,9 @@ class AuthorMerged(Exception):
         self.kept = kept
 
 
-def author_for_page(slug: str, *, for_action: bool = False, owner_preview: bool = False) -> Author:
+def author_for_page(
+    slug: str, *, for_action: bool = False, owner_preview: bool = False, leaving: bool = False
+) -> Author:
     """The author behind a public URL's slug, with what the profile header shows: the one
     access rule of every public page and action about an author.
 
@@ -54,6 +56,7 @@ def author_for_page(slug: str, *, for_action: bool = False, owner_preview: bool 
     - Hidden at the owner's request: 404, for pages and actions alike (a hidden profile
       cannot be followed, claimed, invited or explored). `owner_preview`: the profile page
       alone, which shows the record to its owner and staff, and a 404 page to anyone else.
+      `leaving`: an action that only takes something back (unfollow) stays possible.
     """
     author = get_object_or_404(Author.objects.for_profile(), slug=slug)
     if author.merged_into_id:
@@ -61,7 +64,7 @@ def author_for_page(slug: str, *, for_action: bool = False, owner_preview: bool 
         if not for_action:
             raise AuthorMerged(kept)
         author = get_object_or_404(Author.objects.for_profile(), pk=kept.pk)
-    if author.hidden and not owner_preview:
+    if author.hidden and not (owner_preview or leaving):
         raise Http404("No such researcher.")
     return author
 

@@ -19,6 +19,7 @@ from celery.backends.base import DisabledBackend
 from django.conf import settings
 from django.db import OperationalError
 
+from bzpeer.lib.outbox.services import send_now
 from works.models import Author
 
 from . import collaboration, digests, trust_engine
@@ -41,7 +42,7 @@ def trust_scores_recompute(author_ids: list[int]) -> int:
     return trust_engine.trust_scores_recompute(author_ids=author_ids)
 
 
-@shared_task(bind=True, **SCORES)
+@shared_task(bind=True, ignore_result=True, **SCORES)
 def trust_dirty_recompute(self, max_chunks: int | None = None) -> int:
     """The beat task: recomputes dirty authors, TRUST_DIRTY_MAX_CHUNKS chunks per run.
 
@@ -61,9 +62,11 @@ def trust_dirty_kick() -> None:
     """After a change commits: recompute its dirty authors now, not at the next beat.
 
     One task per commit, however many authors. In the embedded setup (no Redis) it runs
-    in-process, which is the only way dirty authors get recomputed there.
+    in-process, which is the only way dirty authors get recomputed there. Best effort: the
+    DirtyAuthor rows are the durable record (the beat task drains them), so with the broker
+    away the request goes on without waiting (bzpeer.lib.outbox.send_now).
     """
-    trust_dirty_recompute.delay()
+    send_now(trust_dirty_recompute)
 
 
 def author_id_chunks(chunk: int) -> Iterator[list[int]]:
@@ -124,8 +127,10 @@ def trust_recompute_all(
 
 # --- emails: invitations, messages, the follow digest -----------------------------------
 
+# ignore_result: sent from requests through the outbox, never read back (bzpeer/lib/outbox).
 MAIL = {
     "queue": "default",
+    "ignore_result": True,
     "acks_late": True,
     "autoretry_for": (OSError,),
     "retry_backoff": 30,
@@ -148,7 +153,7 @@ def message_notify(message_id: int) -> bool:
     return collaboration.message_notify_send(message_id=message_id)
 
 
-@shared_task(queue="default")
+@shared_task(queue="default", ignore_result=True)
 def follow_digests_send() -> int:
     """The beat task: one task per chunk of due users, never one per user."""
     user_ids = digests.follow_digest_due_user_ids()

@@ -17,6 +17,7 @@ def test_deploy_check_production_settings_have_no_issues():
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "bzpeer.example",
+        "SITE_URL": "https://bzpeer.example",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/bzpeer",
         "DJANGO_SETTINGS_MODULE": "bzpeer.settings",
     }

@@ -4,20 +4,34 @@ Fixed windows counted in the cache (Redis in production, shared by every web pro
 "10/h" allows 10 actions per user per clock hour. Limits come from
 settings.BZPEER_RATE_LIMITS; an action without a limit is never limited. Logins are limited
 by allauth (settings.ACCOUNT_RATE_LIMITS), the admin login included (bzpeer/urls.py).
+
+Redis is a helper: when the cache does not answer, the action is allowed and a warning
+logged (fail open) — refusing every claim and message while Redis restarts would be worse
+than letting a few more through.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 
+from bzpeer.lib.cache import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class RateLimited(Exception):
-    """Too many actions of one kind: the message says what to do."""
+    """Too many actions of one kind: the message says what to do; retry_after is the number
+    of seconds until the window ends (the 429 response's Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -38,12 +52,24 @@ def rate_limit_consume(*, action: str, user_id: int) -> None:
     amount, period = parse_rate(rate)
     window = int(time.time() // period)
     key = f"ratelimit:{action}:{user_id}:{window}"
+    try:
+        used = _count(key, period)
+    except CACHE_ERRORS as error:
+        logger.warning("rate limit %s not counted, cache unavailable (%s): allowed", action, error)
+        return
+    if used > amount:
+        retry_after = max(1, (window + 1) * period - int(time.time()))
+        raise RateLimited(
+            f"You have reached the limit of {rate} for this; try again later.",
+            retry_after=retry_after,
+        )
+
+
+def _count(key: str, period: int) -> int:
     # add() is atomic: only the first request of a window creates the counter.
     cache.add(key, 0, timeout=period)
     try:
-        used = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # the key expired between add() and incr()
         cache.set(key, 1, timeout=period)
-        used = 1
-    if used > amount:
-        raise RateLimited(f"You have reached the limit of {rate} for this; try again later.")
+        return 1

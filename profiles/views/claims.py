@@ -22,7 +22,7 @@ from .. import claims, owner, selectors
 from ..account_forms import DisputeForm, EvidenceClaimForm, NotMineForm, OwnerEditForm
 from ..claims import ClaimError
 from ..models import Claim, FeaturedWork, WorkHiddenRequest
-from .access import redirect_to_kept
+from .access import form_page, redirect_to_kept
 
 EDIT_WORKS_LIMIT = 100
 
@@ -92,6 +92,7 @@ def claim(request: HttpRequest, slug: str) -> HttpResponse:
     except selectors.AuthorMerged as merged:
         return redirect_to_kept(request, slug, merged.kept)
     evidence_form, dispute_form = EvidenceClaimForm(), DisputeForm()
+    limited = None
     if request.method == "POST":
         route = request.POST.get("route", "")
         if route == "evidence":
@@ -100,24 +101,23 @@ def claim(request: HttpRequest, slug: str) -> HttpResponse:
             dispute_form = DisputeForm(request.POST)
         try:
             done = _claim_submit(request, author, route, evidence_form, dispute_form)
-        except (ClaimError, RateLimited) as error:
+        except ClaimError as error:
             messages.error(request, str(error))
+        except RateLimited as error:
+            messages.error(request, str(error))
+            limited = error
         else:
             if done is not None:
                 return done
     routes = claims.claim_routes(author=author, user=request.user)
-    return render(
-        request,
-        "profiles/claim.html",
-        {
-            "author": author,
-            "routes": routes,
-            "ORCID_ENABLED": bool(get_social_adapter().list_apps(request, provider="orcid")),
-            "evidence_form": evidence_form,
-            "dispute_form": dispute_form,
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    context = {
+        "author": author,
+        "routes": routes,
+        "ORCID_ENABLED": bool(get_social_adapter().list_apps(request, provider="orcid")),
+        "evidence_form": evidence_form,
+        "dispute_form": dispute_form,
+    }
+    return form_page(request, "profiles/claim.html", context, limited)
 
 
 @login_required

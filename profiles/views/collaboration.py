@@ -12,10 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bzpeer.lib.ratelimit import RateLimited
+
 from .. import claims, collaboration, selectors
 from ..account_forms import InvitationForm, MessageForm
 from ..collaboration import CollaborationError
-from .access import redirect_to_kept
+from .access import form_page, redirect_to_kept
 
 
 @login_required
@@ -26,6 +28,7 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
     except selectors.AuthorMerged as merged:
         return redirect_to_kept(request, slug, merged.kept)
     form = InvitationForm(request.POST if request.method == "POST" else None)
+    limited = None
     if request.method == "POST" and form.is_valid():
         try:
             collaboration.invitation_send(
@@ -38,12 +41,11 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect(author)
         except CollaborationError as error:
             messages.error(request, str(error))
-    return render(
-        request,
-        "profiles/invite.html",
-        {"author": author, "form": form, "owner": claims.author_owner_claim(author)},
-        status=400 if request.method == "POST" else 200,
-    )
+        except RateLimited as error:
+            messages.error(request, str(error))
+            limited = error
+    context = {"author": author, "form": form, "owner": claims.author_owner_claim(author)}
+    return form_page(request, "profiles/invite.html", context, limited)
 
 
 @login_required
@@ -69,6 +71,7 @@ def invitation_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     thread = collaboration.conversation_for_user(pk, request.user)
     form = MessageForm(request.POST if request.method == "POST" else None)
+    limited = None
     if request.method == "POST" and form.is_valid():
         try:
             collaboration.message_send(
@@ -77,15 +80,13 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(thread)
         except CollaborationError as error:
             messages.error(request, str(error))
+        except RateLimited as error:
+            messages.error(request, str(error))
+            limited = error
     context = {
         "conversation": thread,
         "other": thread.other(request.user),
         "thread_messages": thread.messages.select_related("sender"),
         "form": form,
     }
-    return render(
-        request,
-        "profiles/conversation.html",
-        context,
-        status=400 if request.method == "POST" else 200,
-    )
+    return form_page(request, "profiles/conversation.html", context, limited)

@@ -18,9 +18,11 @@ from ..account_forms import DigestForm
 @require_POST
 @login_required
 def follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    # An action: a merged slug follows the kept author; a hidden one cannot be followed.
-    author = selectors.author_for_page(slug, for_action=True)
-    if request.POST.get("action") == "unfollow":
+    # An action: a merged slug follows the kept author; a hidden one cannot be followed,
+    # but its followers can still leave.
+    unfollow = request.POST.get("action") == "unfollow"
+    author = selectors.author_for_page(slug, for_action=True, leaving=unfollow)
+    if unfollow:
         follows.author_unfollow(author=author, user=request.user)
         is_following = False
     else:

@@ -19,7 +19,7 @@ SEARCH_RESULTS_PER_PAGE = 20
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "Cookie")
 def home(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     context: dict = {"query": query}
@@ -36,7 +36,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "Cookie")
 def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if page_cache.is_cacheable(request):
         state = page_cache.AuthorState.for_slug(slug)

@@ -74,3 +74,24 @@ def test_explorer_filters_apply_through_htmx(page, live_server, trio):
 
     page.wait_for_url(re.compile(r"depth=2"))
     page.locator(f"#gn-a{far.pk}").wait_for()
+
+
+def test_pages_break_no_content_security_policy_rule(page, live_server, trio):
+    """Chromium enforces the CSP: no inline script or style is blocked, htmx and site.js do
+    their work, and the explorer's chosen node is outlined without an inline style."""
+    center, nxt, _ = trio
+    violations = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+    page.goto(f"{live_server.url}{center.get_absolute_url()}")
+    page.locator("#graph-slice").scroll_into_view_if_needed()
+    page.locator("#graph-slice svg.graph-svg").wait_for()
+    page.goto(f"{live_server.url}/explore/?center={center.slug}&node=a{nxt.pk}")
+    page.wait_for_load_state("networkidle")
+
+    assert page.locator(f"#gn-a{nxt.pk}").get_attribute("class").split()[-1] == "is-selected"
+    assert "no-js" not in (page.locator("html").get_attribute("class") or "")
+    assert violations == []

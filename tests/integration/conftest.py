@@ -23,6 +23,9 @@ import redis
 
 from tests.integration.waiting import wait_for
 
+# Accounts for the tests that log in and send things (test_redis_down.py).
+from tests.profiles.conftest import fast_passwords, make_account, make_owned  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = "default,imports,scores,graph"
 # Each run claims a Redis database of its own (make test uses 1, make worker 0), so two

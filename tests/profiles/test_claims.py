@@ -440,7 +440,8 @@ def test_claims_are_rate_limited_per_user(make_author, make_account, logged_in, 
         client.post(_claim_url(author), {"route": "evidence", "note": "mine"}) for author in authors
     ]
 
-    assert [r.status_code for r in responses] == [302, 302, 400]
+    assert [r.status_code for r in responses] == [302, 302, 429]
+    assert 0 < int(responses[2]["Retry-After"]) <= 3600
     assert "limit" in visible_text(responses[2].content)
     assert Claim.objects.count() == 2
 
@@ -564,3 +565,30 @@ def test_orcid_route_matches_an_orcid_given_as_a_url(make_author, make_account, 
     logged_in(user).post(_claim_url(author), {"route": "orcid"})
 
     assert Claim.objects.get(author=author, user=user).status == Claim.Status.APPROVED
+
+
+def test_several_pending_evidence_claims_on_one_record_end_with_one_owner(
+    make_author, make_account, logged_in, admin_user
+):
+    """By design (README): anyone may ask; the reviewer approves one and the rest cannot
+    be approved any more."""
+    author = make_author()
+    claimants = [make_account() for _ in range(2)]
+    for user in claimants:
+        logged_in(user).post(_claim_url(author), {"route": "evidence", "note": "mine"})
+    first, second = Claim.objects.filter(author=author).order_by("pk")
+    assert (first.status, second.status) == ("pending", "pending")
+
+    claims.claim_decide(
+        claim_id=second.pk, admin=admin_user, approve=True, reason_code="evidence_confirmed"
+    )
+    with pytest.raises(claims.ClaimConflict):
+        claims.claim_decide(
+            claim_id=first.pk, admin=admin_user, approve=True, reason_code="evidence_confirmed"
+        )
+    claims.claim_decide(
+        claim_id=first.pk, admin=admin_user, approve=False, reason_code="already_owned"
+    )
+
+    statuses = dict(Claim.objects.filter(author=author).values_list("user", "status"))
+    assert statuses == {claimants[0].pk: "rejected", claimants[1].pk: "approved"}

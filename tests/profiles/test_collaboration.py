@@ -173,9 +173,10 @@ def test_invitations_are_rate_limited_per_user(
         make_owned(author, make_account())
     client = logged_in(sender)
 
-    codes = [_invite(client, author).status_code for author in authors]
+    responses = [_invite(client, author) for author in authors]
 
-    assert codes == [302, 302, 400]
+    assert [r.status_code for r in responses] == [302, 302, 429]
+    assert 0 < int(responses[2]["Retry-After"]) <= 86400
     assert Invitation.objects.count() == 2
 
 
@@ -196,3 +197,36 @@ def test_messages_are_escaped(record, owner, sender, logged_in):
     assert "<script>alert(1)</script>" not in html
     assert "<script>alert(1)</script>" not in thread
     assert "&lt;script&gt;" in thread
+
+
+@pytest.mark.parametrize("subject", ["Joint paper?\r\nBcc: everyone@example.org", "Line\nbreak"])
+def test_invitation_subject_with_a_line_break_is_refused_with_a_clear_message(
+    record, sender, logged_in, subject
+):
+    response = _invite(logged_in(sender), record, subject=subject)
+
+    assert response.status_code == 400
+    assert "The subject must be one line" in visible_text(response.content)
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_messages_past_the_limit_answer_429_with_retry_after(
+    record, owner, sender, logged_in, settings
+):
+    settings.BZPEER_RATE_LIMITS = {**settings.BZPEER_RATE_LIMITS, "message": "1/h"}
+    invitation = Invitation.objects.create(
+        author=record, sender=sender, recipient=owner, subject="Hi", message="Talk?"
+    )
+    thread = Conversation.objects.create(
+        invitation=invitation, author=record, starter=sender, owner=owner
+    )
+    client = logged_in(sender)
+
+    first = client.post(thread.get_absolute_url(), {"body": "One"})
+    second = client.post(thread.get_absolute_url(), {"body": "Two"})
+
+    assert (first.status_code, second.status_code) == (302, 429)
+    assert 0 < int(second["Retry-After"]) <= 3600
+    assert "limit" in visible_text(second.content)
+    assert list(Message.objects.values_list("body", flat=True)) == ["One"]

@@ -140,7 +140,11 @@ def test_admin_upload_with_skip_bad_lists_every_skipped_record(
 @pytest.mark.django_db
 def test_admin_upload_form_refuses_too_large_and_unknown_files(superuser_client, media, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 1000
-    response = _upload(superuser_client, SNAPSHOT)
+    response = _upload(superuser_client, SNAPSHOT)  # refused by its Content-Length: 413
+    assert response.status_code == 413
+    assert "IMPORT_MAX_UPLOAD_BYTES" in response.content.decode()
+    # Within the multipart slack the middleware lets through, the form says it.
+    response = _upload(superuser_client, Path("a.bib"), content=b"@misc{a,title={x}}" * 100)
     assert response.status_code == 200
     assert "uploads are limited to 1000" in response.content.decode()
 

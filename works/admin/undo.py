@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 
+from bzpeer.lib.db import without_statement_timeout
 from works.imports.undo import BatchUndoRefused, import_batch_undo
 from works.models import BatchChange, ImportBatch
 
@@ -27,7 +28,9 @@ def undo_import_batch(modeladmin, request, queryset):
     batch = batches[0]
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         try:
-            result = import_batch_undo(batch=batch, user=request.user)
+            # As long as the import took to write, not the web statement_timeout.
+            with without_statement_timeout():
+                result = import_batch_undo(batch=batch, user=request.user)
         except BatchUndoRefused as exc:
             modeladmin.message_user(
                 request, f"Batch #{batch.pk} was not undone: {exc}", messages.ERROR

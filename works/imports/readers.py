@@ -12,14 +12,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from django.conf import settings
+
 from .records import RawRecord
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_CHARS = 1 << 20
-# A record larger than this is malformed (a missing quote swallowing the file), not data.
-MAX_RECORD_CHARS = 64 << 20
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def record_cap() -> int:
+    """The largest record any reader holds, in characters of text (settings.
+    IMPORT_MAX_RECORD_BYTES; a character is at least a byte). A bigger one is reported by
+    line and index, never read whole: a missing quote swallowing the file, or a hostile
+    1 GiB title, would otherwise cost that much memory here and again in PostgreSQL."""
+    return settings.IMPORT_MAX_RECORD_BYTES
+
+
+def too_large(limit: int) -> str:
+    return (
+        f"the record is larger than {limit:,} characters "
+        "(the per-record cap, setting IMPORT_MAX_RECORD_BYTES)"
+    )
 
 
 @dataclass(frozen=True)
@@ -169,8 +185,9 @@ def guess_label(value: object) -> str:
 class _JsonStream:
     """Decodes JSON values one after another from a text stream, tracking line numbers."""
 
-    def __init__(self, text: io.TextIOBase) -> None:
+    def __init__(self, text: io.TextIOBase, *, limit: int) -> None:
         self.text = text
+        self.limit = limit
         self.buf = ""
         self.pos = 0
         self.line = 1
@@ -214,17 +231,35 @@ class _JsonStream:
                 return
         self._advance(end + 1)
 
-    def remaining_lines(self) -> Iterator[str]:
-        """The rest of the stream line by line, starting at the current position."""
+    def remaining_lines(self) -> Iterator[str | None]:
+        """The rest of the stream line by line, starting at the current position; None for a
+        line longer than `limit` characters, which is skipped without being held whole."""
         pending = self.buf[self.pos :]
         self.buf, self.pos = "", 0
-        for line in self.text:
-            if pending:
-                line, pending = pending + line, ""
-                yield from line.splitlines(keepends=True)[:-1]
-                line = line.splitlines(keepends=True)[-1]
+        while pending:
+            end = _LINE_END.search(pending)
+            if end is None:
+                break
+            line, pending = pending[: end.end()], pending[end.end() :]
+            yield line if len(line.rstrip("\r\n")) <= self.limit else None
+        while True:
+            head, pending = pending, ""
+            if len(head) > self.limit:
+                self._skip_line()
+                yield None
+                continue
+            line = head + self.text.readline(self.limit + 1 - len(head))
+            if not line:
+                return
+            if len(line) > self.limit and not line.endswith(("\n", "\r")):
+                self._skip_line()
+                yield None
+                continue
             yield line
-        yield from pending.splitlines(keepends=True)
+
+    def _skip_line(self) -> None:
+        while (part := self.text.readline(CHUNK_CHARS)) and not part.endswith(("\n", "\r")):
+            pass
 
     def decode(self) -> object:
         return self.decode_with_text()[0]
@@ -236,23 +271,28 @@ class _JsonStream:
             try:
                 value, end = self.decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if len(self.buf) - self.pos < MAX_RECORD_CHARS and self._fill():
+                if len(self.buf) - self.pos <= self.limit and self._fill():
                     continue
+                if len(self.buf) - self.pos > self.limit:
+                    raise _Undecodable(too_large(self.limit), self.line, json=False) from exc
                 error_line = self.line + self.buf.count("\n", self.pos, exc.pos)
                 if self.eof and not self.buf[exc.pos :].strip():
                     # truncated: the line the record starts on is the one to look at
                     message = f"the file ends at line {error_line} before this record does"
                     raise _Undecodable(message, self.line) from exc
                 raise _Undecodable(exc.msg, error_line) from exc
+            if end - self.pos > self.limit:
+                raise _Undecodable(too_large(self.limit), self.line, json=False)
             text = self.buf[self.pos : end]
             self._advance(end)
             return value, text
 
 
 class _Undecodable(Exception):
-    def __init__(self, message: str, line: int) -> None:
+    def __init__(self, message: str, line: int, *, json: bool = True) -> None:
         super().__init__(message)
         self.message, self.line = message, line
+        self.json = json  # a JSON syntax error, not a record over the cap
 
 
 def read_json_records(
@@ -263,8 +303,9 @@ def read_json_records(
     A JSON Lines line that does not decode is reported and the next line read; in an array a
     syntax error loses the rest of the file, so it is reported as fatal.
     """
+    limit = record_cap()
     with open_text(path, max_bytes=max_bytes, errors="surrogateescape") as text:
-        stream = _JsonStream(text)
+        stream = _JsonStream(text, limit=limit)
         index = 0
         try:
             if stream.peek() == "[":
@@ -272,6 +313,10 @@ def read_json_records(
                 return
             decoder = json.JSONDecoder()
             for line_number, line in enumerate(stream.remaining_lines(), start=stream.line):
+                if line is None:
+                    index += 1
+                    yield BadRecord(line_number, index, too_large(limit))
+                    continue
                 if not line.strip():
                     continue
                 index += 1
@@ -305,7 +350,8 @@ def _read_array(stream: _JsonStream) -> Iterator[RawRecord | BadRecord]:
         try:
             value, text = stream.decode_with_text()
         except _Undecodable as exc:
-            yield BadRecord(exc.line, index, f"invalid JSON: {exc.message}", fatal=True)
+            message = f"invalid JSON: {exc.message}" if exc.json else exc.message
+            yield BadRecord(exc.line, index, message, fatal=True)
             return
         if problem := record_problem(text, value):
             yield BadRecord(problem_line(start, text), index, problem, record=guess_label(value))

@@ -21,7 +21,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import DefusedXMLParser
 from defusedxml.ElementTree import ParseError as XMLSyntaxError
 
-from ..readers import BadRecord, FileTooLarge, open_text
+from ..readers import BadRecord, FileTooLarge, open_text, record_cap, too_large
 from ..records import ParseError, RawRecord, WorkRecord
 from . import arxiv
 
@@ -61,6 +61,11 @@ class _OaiTarget:
         self.author: list[str] | None = None
         self.version: dict | None = None
         self.text: list[str] = []
+        # Characters of text held for the current record (or, outside one, the element):
+        # past the cap the record is dropped and reported, and its text no longer kept.
+        self.limit = record_cap()
+        self.size = 0
+        self.oversized: tuple[int, int] | None = None  # (line, index) of a dropped record
 
     def line(self) -> int:
         return self.parser.parser.CurrentLineNumber if self.parser else 0
@@ -69,6 +74,8 @@ class _OaiTarget:
         ns, local = _split(tag)
         self.depth += 1
         self.text = []
+        if self.current is None:
+            self.size = 0
         if not self.root_checked:
             self.root_checked = True
             if (ns, local) != (OAI_NS, "OAI-PMH"):
@@ -96,12 +103,26 @@ class _OaiTarget:
             self.version = {"version": attrib.get("version", ""), "created": ""}
 
     def data(self, text: str) -> None:
+        if self.oversized:
+            return
+        self.size += len(text)
+        if self.size > self.limit:
+            if self.current is None:
+                raise _RecordTooLarge(too_large(self.limit))
+            self.oversized = (self.current["line"], self.index)
+            self.current, self.author, self.version, self.text = None, None, None, []
+            return
         self.text.append(text)
 
     def end(self, tag: str) -> None:
         ns, local = _split(tag)
         self.depth -= 1
         text, self.text = "".join(self.text), []
+        if self.oversized and ns == OAI_NS and local == "record":
+            line, index = self.oversized
+            self.records.append(BadRecord(line, index, too_large(self.limit)))
+            self.oversized, self.size = None, 0
+            return
         if ns == OAI_NS and local == "error":
             code = getattr(self, "error_code", "")
             if code != "noRecordsMatch":
@@ -116,7 +137,7 @@ class _OaiTarget:
             elif local == "record":
                 line = record.pop("line")
                 self.records.append(RawRecord(line=line, index=self.index, data=record))
-                self.current = None
+                self.current, self.size = None, 0
             return
         if self.author is not None:
             slot = {"keyname": 0, "forenames": 1, "suffix": 2}.get(local)
@@ -139,6 +160,10 @@ class _OaiTarget:
 
 
 class _NotOai(Exception):
+    pass
+
+
+class _RecordTooLarge(Exception):
     pass
 
 
@@ -186,6 +211,8 @@ def read(path: str | Path, *, max_bytes: int | None = None) -> Iterator[RawRecor
         if message.startswith("no element found") or message.startswith("unclosed token"):
             message = f"the file ends before the XML does ({message})"
         yield fatal(f"invalid XML: {message}", line)
+    except _RecordTooLarge as exc:
+        yield fatal(str(exc))
     except _NotOai as exc:
         yield fatal(f"{exc}; this reads arXiv OAI-PMH responses (metadataPrefix arXiv or arXivRaw)")
     except UnicodeDecodeError as exc:

@@ -44,6 +44,8 @@ from ..readers import (
     corrupt_stream_message,
     open_text,
     problem_line,
+    record_cap,
+    too_large,
 )
 from ..records import (
     OTHERS,
@@ -94,6 +96,7 @@ def read_string(text: str) -> Iterator[RawRecord | BadRecord]:
     @string, @preamble, @comment and the free text between entries are not records.
     """
     blocks = bibtexparser.parse_string(text).blocks
+    limit = record_cap()
     index = 0
     for position, block in enumerate(blocks):
         if isinstance(block, ParsingFailedBlock) and not _is_entry_block(block):
@@ -103,7 +106,9 @@ def read_string(text: str) -> Iterator[RawRecord | BadRecord]:
         index += 1
         line = (block.start_line or 0) + 1
         following = blocks[position + 1] if position + 1 < len(blocks) else None
-        if problem := _unreadable(block.raw or ""):
+        if len(block.raw or "") > limit:
+            yield BadRecord(line, index, too_large(limit))
+        elif problem := _unreadable(block.raw or ""):
             yield BadRecord(_problem_line(line, block.raw), index, problem, record=_key_of(block))
         elif isinstance(block, ParsingFailedBlock):
             yield BadRecord(line, index, _failure(block, line))

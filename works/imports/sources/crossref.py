@@ -42,6 +42,7 @@ from ..readers import (
     guess_label,
     open_text,
     problem_line,
+    record_cap,
     record_problem,
 )
 from ..records import (
@@ -114,14 +115,14 @@ def read(path: str | Path, *, max_bytes: int | None = None) -> Iterator[RawRecor
     index = 0
     one_line_values = True  # JSON Lines so far: a broken line can be skipped
     with open_text(path, max_bytes=max_bytes, errors="surrogateescape") as text:
-        stream = _JsonStream(text)
+        stream = _JsonStream(text, limit=record_cap())
         try:
             while stream.peek():
                 start = stream.line
                 try:
                     value, source = stream.decode_with_text()
                 except _Undecodable as exc:
-                    message = f"invalid JSON: {exc.message}"
+                    message = f"invalid JSON: {exc.message}" if exc.json else exc.message
                     if one_line_values and exc.line == start:
                         index += 1
                         yield BadRecord(start, index, message)
