@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "profiles",
     "works",
     "graph",
+    "api",
 ]
 
 MIDDLEWARE = [

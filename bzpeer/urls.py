@@ -10,6 +10,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", include("profiles.urls")),
     path("works/", include("works.urls")),
+    path("", include("works.discovery_urls")),
     path("", include("graph.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
