@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from .citations import citable_loaded, formatted_references
 from .models import Authorship, Work, WorkTopic
 
 
@@ -23,4 +24,7 @@ def _get_work(pk: int) -> Work:
 
 @require_GET
 def work_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "works/work_detail.html", {"work": _get_work(pk)})
+    work = _get_work(pk)
+    # the Cite control's references (citeproc-py, from the prefetched byline: no query)
+    references = formatted_references(citable_loaded(work))
+    return render(request, "works/work_detail.html", {"work": work, "references": references})
