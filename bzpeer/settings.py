@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "api.middleware.ApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -277,6 +278,8 @@ BZPEER_RATE_LIMITS = {
     "dispute": os.environ.get("RATE_LIMIT_DISPUTE", "5/d"),
     "invitation": os.environ.get("RATE_LIMIT_INVITATION", "10/d"),
     "message": os.environ.get("RATE_LIMIT_MESSAGE", "60/h"),
+    # the read-only JSON API, per signed-in user or client IP (api.middleware)
+    "api": os.environ.get("RATE_LIMIT_API", "300/m"),
 }
 # The "Following" page lists works added in this many days; the digest covers the same.
 FOLLOWING_NEW_WORKS_DAYS = int(os.environ.get("FOLLOWING_NEW_WORKS_DAYS", "30"))

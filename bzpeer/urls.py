@@ -12,6 +12,7 @@ urlpatterns = [
     path("works/", include("works.urls")),
     path("", include("works.discovery_urls")),
     path("", include("graph.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
 ]
