@@ -11,13 +11,12 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from bzpeer.lib.cache import CACHE_ERRORS
-from bzpeer.lib.ratelimit import RateLimited, parse_rate, rate_limit_consume
+from bzpeer.lib.ratelimit import RateLimited, rate_limit_consume_hot
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +38,6 @@ def client_key(request: HttpRequest) -> str:
     return f"ip:{request.META.get('REMOTE_ADDR', '')}"
 
 
-def retry_after(rate: str) -> int:
-    """Seconds until the current fixed window ends (at least 1)."""
-    _, period = parse_rate(rate)
-    return max(1, int(period - time.time() % period))
-
-
 class ApiMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -63,14 +56,14 @@ class ApiMiddleware:
 
     def _limited(self, request: HttpRequest) -> HttpResponse | None:
         try:
-            rate_limit_consume(action="api", user_id=client_key(request))
-        except RateLimited:
+            rate_limit_consume_hot(action="api", key=client_key(request))
+        except RateLimited as limited:
             rate = settings.BZPEER_RATE_LIMITS["api"]
             response = JsonResponse(
                 {"detail": f"Rate limit of {rate} reached; retry after the Retry-After seconds."},
                 status=429,
             )
-            response["Retry-After"] = str(retry_after(rate))
+            response["Retry-After"] = str(limited.retry_after)
             return response
         except CACHE_ERRORS:
             logger.warning("api: rate-limit cache unavailable; request let through")

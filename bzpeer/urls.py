@@ -21,3 +21,9 @@ if settings.BENCH_REFERENCE_VIEW:  # bench/ only (bzpeer/bench_views.py); never 
     from bzpeer.bench_views import reference
 
     urlpatterns.append(path("_bench/reference/", reference, name="bench-reference"))
+    from bzpeer.bench_discovery import json_reference, search_reference
+
+    urlpatterns += [
+        path("_bench/search-reference/", search_reference, name="bench-search-reference"),
+        path("_bench/json-reference/", json_reference, name="bench-json-reference"),
+    ]

@@ -7,9 +7,10 @@ PostgreSQL (production, tests, bench) — indexes from migration works/0008:
   `-word` and `or` work as on the web. At most WORK_CANDIDATES matches are ranked: a query
   matching more takes the first the index returns (the page says "more than N"; narrow the
   query or a facet), which keeps a common word on 1M works as fast as a rare one.
-- researchers: `search_names` (display name and variants, lower-case, accent-free) through
-  one trigram GIN index: every word contained, initials ("M. Song": a regex, surname
-  first or last), or a similar spelling (`%>`, word similarity ≥ 0.6: "Mingli Sng").
+- researchers: `search_names` (display name and variants, lower-case, accent-free): every
+  word contained (trigram GIN), with initials ("M. Song") a regex on the same index, then,
+  when that finds almost no one and the works do not fill a page, the nearest spellings by
+  word similarity ≥ 0.6 (trigram GiST, KNN: "Mingli Sng"). See _researcher_candidates.
   Ranked by how they matched, then works. Hidden and merged-away authors never appear.
 
 SQLite (the `make run` default): no full-text index, so works match when every word of the
@@ -141,42 +142,76 @@ def _initials_regex(words: list[str]) -> str | None:
     return f"({in_order})|({surname_first})"
 
 
-def _researcher_candidates(words: list[str]) -> list[_Person]:
-    if connection.vendor != "postgresql":
-        qs = Author.objects.search(" ".join(words)).order_by("-works_count", "pk")
-        rows = qs.values_list("pk", "display_name", "name_variants", "works_count")
-        return [_Person(pk, name, v or [], n, 1.0) for pk, name, v, n in rows]
-    # Initials carry too few trigrams to compare spellings: the similarity reads full words.
-    full_words = [w for w in words if len(w) > 1]
-    text = " ".join(full_words)
-    conditions, params = [], []
-    if full_words:
-        conditions.append("search_names %%> %s")
-        params.append(text)
-        conditions.append(" AND ".join(["search_names LIKE %s"] * len(full_words)))
-        params += [f"%{w}%" for w in full_words]
-    regex = _initials_regex(words)
-    if regex:
-        conditions.append("search_names ~ %s")
-        params.append(regex)
-    if not conditions:
-        return []
-    matches = " OR ".join(f"({c})" for c in conditions)
-    sql = f"""
-        SELECT id, display_name, name_variants, works_count, word_similarity(%s, search_names)
-        FROM {Author._meta.db_table}
-        WHERE merged_into_id IS NULL AND NOT hidden AND ({matches})
-        ORDER BY 5 DESC, works_count DESC, id
-        LIMIT %s
-    """  # noqa: S608 - table name from the model, values as parameters
+LISTED = "merged_into_id IS NULL AND NOT hidden"
+# Trigrams need three letters: shorter words only filter rows the longer ones found.
+TRIGRAM_WORD = 3
+# The typo stage runs when the exact stage found fewer researchers than this (and the works
+# do not already fill a page): "Mingli Sng" finds nothing exactly, "garcia" thousands.
+FUZZY_BELOW = 5
+FUZZY_CANDIDATES = 50
+FUZZY_MIN_SIMILARITY = 0.6
+
+
+def _person_rows(sql: str, params: list) -> list[_Person]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [text, *params, RESEARCHER_CANDIDATES])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     # Django's psycopg setup leaves jsonb undecoded (JSONField decodes it): raw SQL does it here
     return [
         _Person(pk, name, json.loads(variants) if isinstance(variants, str) else [], n, float(sim))
         for pk, name, variants, n, sim in rows
     ]
+
+
+def _researcher_candidates(words: list[str], *, fuzzy: bool) -> list[_Person]:
+    """Two stages, each on an index of search_names (works/0008):
+
+    1. every word contained (LIKE, trigram GIN), and with initials the initials regex too:
+       the top RESEARCHER_CANDIDATES by works;
+    2. only when (fuzzy and) stage 1 found fewer than FUZZY_BELOW: the names nearest by
+       word similarity (GiST KNN, `<->>`), kept from FUZZY_MIN_SIMILARITY up.
+    A query without a word of three letters looks names up exactly (name_key, B-tree).
+    """
+    if connection.vendor != "postgresql":
+        qs = Author.objects.search(" ".join(words)).order_by("-works_count", "pk")
+        rows = qs.values_list("pk", "display_name", "name_variants", "works_count")
+        return [_Person(pk, name, v or [], n, 1.0) for pk, name, v, n in rows]
+    table = Author._meta.db_table
+    columns = "id, display_name, name_variants, works_count"
+    full_words = [w for w in words if len(w) > 1]
+    indexed = [w for w in full_words if len(w) >= TRIGRAM_WORD]
+    text = " ".join(full_words)
+    if not indexed:
+        return _person_rows(
+            f"SELECT {columns}, 1.0 FROM {table} WHERE {LISTED} AND name_key = %s "
+            "ORDER BY works_count DESC, id LIMIT %s",  # noqa: S608 - table from the model
+            [" ".join(words), RESEARCHER_CANDIDATES],
+        )
+    conditions = ["search_names LIKE %s" for _ in indexed]
+    params: list = [f"%{w}%" for w in indexed]
+    for word in full_words:
+        if word not in indexed:
+            conditions.append("position(%s in search_names) > 0")
+            params.append(word)
+    regex = _initials_regex(words)
+    if regex:
+        conditions.append("search_names ~ %s")
+        params.append(regex)
+    people = _person_rows(
+        f"SELECT {columns}, word_similarity(%s, search_names) FROM {table} "
+        f"WHERE {LISTED} AND {' AND '.join(conditions)} "
+        "ORDER BY works_count DESC, id LIMIT %s",  # noqa: S608 - table from the model
+        [text, *params, RESEARCHER_CANDIDATES],
+    )
+    if fuzzy and len(people) < FUZZY_BELOW:
+        found = {p.pk for p in people}
+        nearest = _person_rows(
+            f"SELECT {columns}, 1 - (search_names <->> %s) FROM {table} WHERE {LISTED} "
+            "ORDER BY search_names <->> %s LIMIT %s",  # noqa: S608 - table from the model
+            [text, text, FUZZY_CANDIDATES],
+        )
+        people += [p for p in nearest if p.pk not in found and p.similarity >= FUZZY_MIN_SIMILARITY]
+    return people
 
 
 def _name_match(words: list[str], name: str) -> str | None:
@@ -413,13 +448,14 @@ def search(query: str, filters: SearchFilters | None = None, *, page: int = 1) -
     words = normalize_name(query).split()
     people: list[Hit] = []
     papers: list[_Paper] = []
-    if words and not filters.narrows_works:
-        people = [_researcher_hit(words, p) for p in _researcher_candidates(words)]
     if query:
         if connection.vendor == "postgresql":
             papers = _work_candidates_pg(query, filters)
         else:
             papers = _work_candidates_simple(query, filters)
+    if words and not filters.narrows_works:
+        fuzzy = len(papers) < PER_PAGE
+        people = [_researcher_hit(words, p) for p in _researcher_candidates(words, fuzzy=fuzzy)]
     facets = _facets(people, papers, filters, _topic_counts([p.pk for p in papers]))
 
     hits: list[Hit] = []

@@ -63,6 +63,14 @@ class IndexUsage:
             pages.append((key, ctx.subjects[key].get_absolute_url()))
         pages.append(("home search", "/?q=garcia"))
         pages.append(("home", "/"))
+        # discovery (issue 13): the search page and the API search, by words and by name
+        median = ctx.subjects["median"]
+        pages.append(("search words", "/search/?q=neural+learning"))
+        pages.append(("search name", f"/search/?q={median.display_name.replace(' ', '+')}"))
+        pages.append(("search initials", "/search/?q=M.+Garcia"))
+        pages.append(("search filtered", "/search/?q=learning&type=article&year_from=2010"))
+        pages.append(("api search", "/api/v1/search?q=neural+learning"))
+        pages.append(("api researcher works", f"/api/v1/researchers/{median.slug}/works"))
         checked, findings = 0, []
         for who in ("anonymous", "logged in"):
             c = client(logged_in=who == "logged in")
@@ -81,7 +89,7 @@ class IndexUsage:
             ["Seq Scans on big tables:", *findings] if findings else []
         )
         return [
-            Row(self.name, f"profile path + home search: {checked} SELECTs EXPLAINed",
+            Row(self.name, f"profile path, home search, search, API: {checked} SELECTs EXPLAINed",
                 len(findings), "seq scans", reference=0,
                 reference_label=f"tables > {BIG_TABLE_ROWS:,} rows", goal="0",
                 ok=not findings, ratio=None,

@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -47,3 +48,38 @@ def rate_limit_consume(*, action: str, user_id: int) -> None:
         used = 1
     if used > amount:
         raise RateLimited(f"You have reached the limit of {rate} for this; try again later.")
+
+
+def rate_limit_consume_hot(*, action: str, key: str) -> None:
+    """rate_limit_consume for a hot path (the JSON API, every request), keyed by any client
+    key: on Redis one round trip (INCR and EXPIRE in a pipeline; the key names its window, so
+    renewing its expiry is harmless) instead of add + exists + incr; elsewhere the same
+    portable add/incr. Raises RateLimited with `retry_after` (seconds) past the limit; cache
+    errors propagate (callers decide to fail open).
+    """
+    rate = settings.BZPEER_RATE_LIMITS.get(action)
+    if not rate:
+        return
+    amount, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    name = f"ratelimit:{action}:{key}:{window}"
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(name)
+        client = backend._cache.get_client(full_key, write=True)
+        with client.pipeline() as pipe:
+            pipe.incr(full_key)
+            pipe.expire(full_key, period)
+            used = pipe.execute()[0]
+    else:
+        backend.add(name, 0, timeout=period)
+        try:
+            used = backend.incr(name)
+        except ValueError:
+            backend.set(name, 1, timeout=period)
+            used = 1
+    if used > amount:
+        limited = RateLimited(f"Rate limit of {rate} reached; try again later.")
+        limited.retry_after = max(1, int(period - now % period))
+        raise limited

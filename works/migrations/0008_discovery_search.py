@@ -8,8 +8,11 @@
   does not declare it (SQLite has no tsvector): works/search.py names it in SQL.
 - works_venue: an expression GIN index over the venue name (weight C at query time; a
   generated column cannot read another table).
-- profiles_author.search_names: a trigram GIN index for typos ("Mingli Sng") and the initials
-  regex ("M. Song"); search_names is already lower-case and accent-free.
+- profiles_author.search_names (already lower-case and accent-free): a trigram GIN index for
+  the words of a name (LIKE) and the initials regex ("M. Song"), and a trigram GiST index
+  for typos ("Mingli Sng"): nearest names by word similarity (ORDER BY <->> LIMIT), which
+  GIN cannot order by; the `%>` threshold operator alone is estimated so loosely that
+  PostgreSQL scans the table instead.
 """
 
 from django.db import migrations
@@ -37,8 +40,13 @@ FORWARD = [
     CREATE INDEX profiles_author_search_trgm_idx ON profiles_author
     USING gin (search_names gin_trgm_ops)
     """,
+    """
+    CREATE INDEX profiles_author_search_knn_idx ON profiles_author
+    USING gist (search_names gist_trgm_ops)
+    """,
 ]
 BACKWARD = [
+    "DROP INDEX IF EXISTS profiles_author_search_knn_idx",
     "DROP INDEX IF EXISTS profiles_author_search_trgm_idx",
     "DROP INDEX IF EXISTS works_venue_search_idx",
     "DROP INDEX IF EXISTS works_work_search_idx",
