@@ -416,8 +416,23 @@ def _facets(
 
 
 def _topic_counts(work_ids: list[int]) -> list[tuple[int, str, int]]:
+    """The TOPIC_FACETS topics most of these works are about: counted by id over the
+    (work, topic) unique index, names read for the top ones only."""
     if not work_ids:
         return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT t.id, t.name, c.n FROM (
+                    SELECT topic_id, count(*) AS n FROM works_worktopic
+                    WHERE work_id = ANY(%s) GROUP BY topic_id ORDER BY n DESC, topic_id LIMIT %s
+                ) c JOIN works_topic t ON t.id = c.topic_id
+                ORDER BY c.n DESC, t.name
+                """,
+                [work_ids, TOPIC_FACETS],
+            )
+            return cursor.fetchall()
     rows = (
         WorkTopic.objects.filter(work_id__in=work_ids)
         .values("topic_id", "topic__name")

@@ -52,10 +52,10 @@ def rate_limit_consume(*, action: str, user_id: int) -> None:
 
 def rate_limit_consume_hot(*, action: str, key: str) -> None:
     """rate_limit_consume for a hot path (the JSON API, every request), keyed by any client
-    key: on Redis one round trip (INCR and EXPIRE in a pipeline; the key names its window, so
-    renewing its expiry is harmless) instead of add + exists + incr; elsewhere the same
-    portable add/incr. Raises RateLimited with `retry_after` (seconds) past the limit; cache
-    errors propagate (callers decide to fail open).
+    key: on Redis one round trip (INCR; the window's first request also sets the expiry; the
+    key names its window, so a key left without one never counts again) instead of
+    add + exists + incr; elsewhere the same portable add/incr. Raises RateLimited with
+    `retry_after` (seconds) past the limit; cache errors propagate (callers fail open).
     """
     rate = settings.BZPEER_RATE_LIMITS.get(action)
     if not rate:
@@ -68,10 +68,9 @@ def rate_limit_consume_hot(*, action: str, key: str) -> None:
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(name)
         client = backend._cache.get_client(full_key, write=True)
-        with client.pipeline() as pipe:
-            pipe.incr(full_key)
-            pipe.expire(full_key, period)
-            used = pipe.execute()[0]
+        used = client.incr(full_key)
+        if used == 1:  # the window's first request gives its key an expiry
+            client.expire(full_key, period)
     else:
         backend.add(name, 0, timeout=period)
         try:
