@@ -78,9 +78,8 @@ class AuthorWorksFeed(Feed):
         return f"Works by {author.display_name}, newest first."
 
     def items(self, author):
-        works = opendata.author_works(author, limit=opendata.FEED_ITEMS)
         # newest first by when BZPEER learned of them: what a follower has not seen yet
-        return sorted(works, key=lambda w: (w.created_at, w.pk), reverse=True)
+        return opendata.author_works(author, limit=opendata.FEED_ITEMS, newest_added=True)
 
     def item_title(self, work):
         return latex_to_text(work.title)

@@ -33,11 +33,15 @@ def author_kept(author: Author) -> Author:
     return author
 
 
-def author_works(author: Author, *, limit: int = MAX_EXPORT_WORKS) -> list[Work]:
-    """The author's works, newest first, with their venues (one query)."""
+def author_works(
+    author: Author, *, limit: int = MAX_EXPORT_WORKS, newest_added: bool = False
+) -> list[Work]:
+    """The author's works with their venues (one query): newest first by year, or by when
+    they were added (the feed)."""
     ids = Authorship.objects.filter(author=author).values("work_id")
     works = Work.objects.select_related("venue").filter(pk__in=ids)
-    return list(works.order_by(*Work.LISTING_ORDER)[:limit])
+    order = ("-created_at", "-pk") if newest_added else Work.LISTING_ORDER
+    return list(works.order_by(*order)[:limit])
 
 
 def person_jsonld(author: Author, absolute_url: str) -> dict:
