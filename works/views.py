@@ -8,11 +8,14 @@ from .models import Authorship, Work, WorkTopic
 
 
 def _get_work(pk: int) -> Work:
-    """A work with its venue, byline in order and topics: four queries, 404 when unknown."""
+    """A work with its venue, byline in order (with affiliations) and topics: four queries,
+    404 when unknown."""
     works = Work.objects.select_related("venue").prefetch_related(
         Prefetch(
             "authorships",
-            queryset=Authorship.objects.select_related("author").order_by("position"),
+            queryset=Authorship.objects.select_related("author")
+            .prefetch_related("institutions")
+            .order_by("position"),
         ),
         Prefetch(
             "work_topics",
@@ -27,4 +30,7 @@ def work_detail(request: HttpRequest, pk: int) -> HttpResponse:
     work = _get_work(pk)
     # the Cite control's references (citeproc-py, from the prefetched byline: no query)
     references = formatted_references(citable_loaded(work))
-    return render(request, "works/work_detail.html", {"work": work, "references": references})
+    # the byline's institutions, each once, in byline order: links to their pages
+    affiliations = {i.pk: i for a in work.authorships.all() for i in a.institutions.all()}
+    context = {"work": work, "references": references, "affiliations": affiliations.values()}
+    return render(request, "works/work_detail.html", context)

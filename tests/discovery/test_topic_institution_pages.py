@@ -98,3 +98,11 @@ def test_work_page_links_its_topics(client, topic_world):
     topic = topic_world[0]
     work = topic.work_topics.first().work
     assert topic.get_absolute_url() in client.get(work.get_absolute_url()).content.decode()
+
+
+def test_work_page_links_the_byline_institutions(client, make_author, make_work):
+    lab = Institution.objects.create(display_name="Vision Lab")
+    work = make_work([make_author("Someone")])
+    Authorship.objects.get(work=work).institutions.add(lab)
+    body = client.get(work.get_absolute_url()).content.decode()
+    assert f'<a href="{lab.get_absolute_url()}">Vision Lab</a>' in body
