@@ -106,3 +106,20 @@ def test_work_page_links_the_byline_institutions(client, make_author, make_work)
     Authorship.objects.get(work=work).institutions.add(lab)
     body = client.get(work.get_absolute_url()).content.decode()
     assert f'<a href="{lab.get_absolute_url()}">Vision Lab</a>' in body
+
+
+def test_institution_page_reads_a_bounded_number_of_bylines(
+    client, make_author, make_work, monkeypatch
+):
+    from works import discovery
+
+    place = Institution.objects.create(display_name="Huge University")
+    author = make_author("Prolific Person")
+    for year in (2019, 2020, 2021):
+        work = make_work([author], year=year)
+        Authorship.objects.get(work=work).institutions.add(place)
+    monkeypatch.setattr(discovery, "INSTITUTION_LINKS", 2)
+    text = visible_text(client.get(place.get_absolute_url()).content)
+    assert "Counted over the latest 2 bylines naming this institution." in text
+    assert "Works per year: 2020: 1, 2021: 1" in text  # the latest two
+    assert "Prolific Person 2 works here" in text
