@@ -100,7 +100,7 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
         context |= {
             "results": results,
             "facets": _facet_links(results, state),
-            "topic_name": search.topic_name(filters.topic_id) if filters.topic_id else "",
+            "topic": search.topic_chosen(filters.topic_id),
             "previous_href": _href(state, page=results.page - 1) if results.has_previous else "",
             "next_href": _href(state, page=results.page + 1)
             if results.has_next and results.page < MAX_PAGE

@@ -506,7 +506,8 @@ def _load_records(hits: list[Hit]) -> None:
         hit.record = authors.get(hit.pk) if hit.kind == "researcher" else works.get(hit.pk)
 
 
-def topic_name(topic_id: int | None) -> str:
+def topic_chosen(topic_id: int | None) -> Topic | None:
+    """The topic a search is narrowed to, for its name and a link to its page."""
     if not topic_id:
-        return ""
-    return Topic.objects.filter(pk=topic_id).values_list("name", flat=True).first() or ""
+        return None
+    return Topic.objects.filter(pk=topic_id).only("pk", "name").first()

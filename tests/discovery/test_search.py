@@ -138,6 +138,13 @@ def test_search_page_plain_and_htmx(client, demo, django_assert_max_num_queries)
     assert 'href="/search/?q=knowledge+distillation&amp;type=preprint"' in body
 
 
+def test_search_narrowed_to_a_topic_links_its_page(client, make_work, make_topic):
+    optics = make_topic("Optics")
+    make_work(title="Laser cooling", topics=[optics])
+    body = client.get("/search/", {"q": "laser", "topic": optics.pk}).content.decode()
+    assert f'in <a href="{optics.get_absolute_url()}">Optics</a>' in body
+
+
 def test_search_page_reports_bad_filters_and_still_answers(client, make_work):
     make_work(title="Photonic crystals")
     response = client.get("/search/", {"q": "photonic", "year_from": "soon", "topic": "x"})
