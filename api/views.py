@@ -173,7 +173,7 @@ def _page_by_pk(qs: QuerySet, paging: Paging) -> tuple[list, str | None]:
     return items, cursor_encode([items[-1].pk]) if more else None
 
 
-def _listed_author(slug: str) -> Author | HttpResponsePermanentRedirect:
+def _listed_author(slug: str) -> Author:
     author = get_object_or_404(Author.objects.for_profile(), slug=slug)
     if author.hidden:
         raise HttpError(404, "Not found.")
