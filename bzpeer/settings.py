@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_htmx",
     "template_partials",
     "allauth",
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "works",
     "graph",
     "bzpeer.lib.outbox",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "api.middleware.ApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -353,6 +356,8 @@ BZPEER_RATE_LIMITS = {
     "dispute": os.environ.get("RATE_LIMIT_DISPUTE", "5/d"),
     "invitation": os.environ.get("RATE_LIMIT_INVITATION", "10/d"),
     "message": os.environ.get("RATE_LIMIT_MESSAGE", "60/h"),
+    # the read-only JSON API, per signed-in user or client IP (api.middleware)
+    "api": os.environ.get("RATE_LIMIT_API", "300/m"),
 }
 # The "Following" page lists works added in this many days; the digest covers the same.
 FOLLOWING_NEW_WORKS_DAYS = int(os.environ.get("FOLLOWING_NEW_WORKS_DAYS", "30"))

@@ -34,8 +34,10 @@ def _when_configured(provider: str, view):
 urlpatterns = [
     path("", include("profiles.urls")),
     path("works/", include("works.urls")),
+    path("", include("works.discovery_urls")),
     path("", include("graph.urls")),
     path("healthz", healthz, name="healthz"),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     # Before allauth's own routes for the same paths (the first match wins).
     path("accounts/orcid/login/", _when_configured("orcid", oauth2_login), name="orcid_login"),
@@ -51,3 +53,9 @@ if settings.BENCH_REFERENCE_VIEW:  # set by bench/ only, never in production
     from bench.reference_view import reference
 
     urlpatterns.append(path("_bench/reference/", reference, name="bench-reference"))
+    from bench.discovery_reference import json_reference, search_reference
+
+    urlpatterns += [
+        path("_bench/search-reference/", search_reference, name="bench-search-reference"),
+        path("_bench/json-reference/", json_reference, name="bench-json-reference"),
+    ]

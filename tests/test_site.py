@@ -20,6 +20,8 @@ from tests.integration.conftest import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
+# <script> elements a browser never runs, so a script-src policy does not apply to them.
+DATA_BLOCKS = ("application/json", "application/ld+json")
 
 
 class _InlineScript(HTMLParser):
@@ -35,7 +37,7 @@ class _InlineScript(HTMLParser):
     def handle_starttag(self, tag, attrs) -> None:
         attrs = dict(attrs)
         if tag == "script":
-            self._in_script = "src" not in attrs and attrs.get("type") != "application/json"
+            self._in_script = "src" not in attrs and attrs.get("type") not in DATA_BLOCKS
         if tag == "style":
             self.found.append("<style>")
         for name, value in attrs.items():

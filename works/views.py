@@ -3,15 +3,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from .citations import citable_loaded, formatted_references
 from .models import Authorship, Work, WorkTopic
 
 
 def _get_work(pk: int) -> Work:
-    """A work with its venue, byline in order and topics: four queries, 404 when unknown."""
+    """A work with its venue, byline in order (with affiliations) and topics: four queries,
+    404 when unknown."""
     works = Work.objects.select_related("venue").prefetch_related(
         Prefetch(
             "authorships",
-            queryset=Authorship.objects.select_related("author").order_by("position"),
+            queryset=Authorship.objects.select_related("author")
+            .prefetch_related("institutions")
+            .order_by("position"),
         ),
         Prefetch(
             "work_topics",
@@ -23,4 +27,10 @@ def _get_work(pk: int) -> Work:
 
 @require_GET
 def work_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "works/work_detail.html", {"work": _get_work(pk)})
+    work = _get_work(pk)
+    # the Cite control's references (citeproc-py, from the prefetched byline: no query)
+    references = formatted_references(citable_loaded(work))
+    # the byline's institutions, each once, in byline order: links to their pages
+    affiliations = {i.pk: i for a in work.authorships.all() for i in a.institutions.all()}
+    context = {"work": work, "references": references, "affiliations": affiliations.values()}
+    return render(request, "works/work_detail.html", context)

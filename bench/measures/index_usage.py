@@ -49,6 +49,24 @@ def seq_scans(sql: str, big: set[str]) -> tuple[list[str], list[str]]:
     return scans, indexes
 
 
+def _discovery_pages(author) -> list[tuple[str, str]]:
+    """The author's topic and institution pages, a work's and the author's citations, feed."""
+    from works.models import Work, WorkTopic
+
+    work = Work.objects.filter(authorships__author=author).order_by("pk").first()
+    pages = [
+        ("work .bib", f"/works/{work.pk}.bib"),
+        ("researcher .ris", f"/researchers/{author.slug}/works.ris"),
+        ("researcher feed", f"/researchers/{author.slug}/feed/"),
+    ]
+    topic = WorkTopic.objects.filter(work=work).select_related("topic").first()
+    if topic:
+        pages.append(("topic page", topic.topic.get_absolute_url()))
+    if author.last_known_institution_id:
+        pages.append(("institution page", author.last_known_institution.get_absolute_url()))
+    return pages
+
+
 class IndexUsage:
     name = "index_usage"
     order = 30
@@ -63,6 +81,15 @@ class IndexUsage:
             pages.append((key, ctx.subjects[key].get_absolute_url()))
         pages.append(("home search", "/?q=garcia"))
         pages.append(("home", "/"))
+        # discovery (issue 13): the search page and the API search, by words and by name
+        median = ctx.subjects["median"]
+        pages.append(("search words", "/search/?q=neural+learning"))
+        pages.append(("search name", f"/search/?q={median.display_name.replace(' ', '+')}"))
+        pages.append(("search initials", "/search/?q=M.+Garcia"))
+        pages.append(("search filtered", "/search/?q=learning&type=article&year_from=2010"))
+        pages.append(("api search", "/api/v1/search?q=neural+learning"))
+        pages.append(("api researcher works", f"/api/v1/researchers/{median.slug}/works"))
+        pages += _discovery_pages(median)
         checked, findings = 0, []
         for who in ("anonymous", "logged in"):
             c = client(logged_in=who == "logged in")
@@ -81,7 +108,7 @@ class IndexUsage:
             ["Seq Scans on big tables:", *findings] if findings else []
         )
         return [
-            Row(self.name, f"profile path + home search: {checked} SELECTs EXPLAINed",
+            Row(self.name, f"profile path, home, discovery, API: {checked} SELECTs EXPLAINed",
                 len(findings), "seq scans", reference=0,
                 reference_label=f"tables > {BIG_TABLE_ROWS:,} rows", goal="0",
                 ok=not findings, ratio=None,

@@ -16,7 +16,8 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from bzpeer.lib.cache import CACHE_ERRORS
 
@@ -73,3 +74,38 @@ def _count(key: str, period: int) -> int:
     except ValueError:  # the key expired between add() and incr()
         cache.set(key, 1, timeout=period)
         return 1
+
+
+def rate_limit_consume_hot(*, action: str, key: str) -> None:
+    """rate_limit_consume for a hot path (the JSON API, every request), keyed by any client
+    key: on Redis one round trip (INCR; the window's first request also sets the expiry; the
+    key names its window, so a key left without one never counts again) instead of
+    add + exists + incr; elsewhere the same portable add/incr. Raises RateLimited with
+    `retry_after` (seconds) past the limit; cache errors propagate (callers fail open).
+    """
+    rate = settings.BZPEER_RATE_LIMITS.get(action)
+    if not rate:
+        return
+    amount, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    name = f"ratelimit:{action}:{key}:{window}"
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(name)
+        client = backend._cache.get_client(full_key, write=True)
+        used = client.incr(full_key)
+        if used == 1:  # the window's first request gives its key an expiry
+            client.expire(full_key, period)
+    else:
+        backend.add(name, 0, timeout=period)
+        try:
+            used = backend.incr(name)
+        except ValueError:
+            backend.set(name, 1, timeout=period)
+            used = 1
+    if used > amount:
+        raise RateLimited(
+            f"Rate limit of {rate} reached; try again later.",
+            retry_after=max(1, int(period - now % period)),
+        )

@@ -13,7 +13,7 @@ import pytest
 
 from works.imports.readers import BadRecord
 from works.imports.run import ImportFailed, works_import
-from works.imports.sources import arxiv, arxiv_oai, bibtex, openalex
+from works.imports.sources import arxiv_oai, bibtex, openalex
 from works.models import Work
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
 
 from bzpeer.lib.names import normalize_name
 
@@ -38,6 +39,15 @@ class Institution(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def get_absolute_url(self) -> str:
+        # "<id>-<slug>", as Topic's: stable ids, readable slugs
+        slug = slugify(self.display_name) or "institution"
+        return reverse("discovery:institution", kwargs={"pk": self.pk, "slug": slug})
+
+    @property
+    def ror_url(self) -> str:
+        return f"https://ror.org/{self.ror}" if self.ror else ""
 
 
 class AuthorQuerySet(models.QuerySet):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
+from django.utils.text import slugify
 
 
 class Venue(models.Model):
@@ -44,6 +45,13 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        # "<id>-<slug>": the id keeps the URL stable, the slug only reads well (a renamed
+        # topic's old slug redirects to the new one, works.discovery_views)
+        return reverse(
+            "discovery:topic", kwargs={"pk": self.pk, "slug": slugify(self.name) or "topic"}
+        )
 
 
 # A list shows this many names of a byline, then "and N more" (a paper can have thousands).
