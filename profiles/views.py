@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from bzpeer.htmx import HtmxHttpRequest
 from profiles.names import normalize_name
 
-from . import claims, follows, page_cache, selectors
+from . import claims, follows, page_cache, selectors, works_list
 from .models import Author
 
 SEARCH_RESULTS_PER_PAGE = 20
@@ -67,19 +72,58 @@ def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
     if author.hidden and not viewer.sees_hidden:
         # Consent: the owner took the profile off public pages (profiles/claims.py).
         return render(request, "profiles/author_hidden.html", status=404)
-    page = selectors.author_works_page(author, selectors.page_number(request.GET.get("page")))
+    query = works_list.WorksQuery.from_params(request.GET)
+    if request.htmx and not request.htmx.history_restore_request:
+        # Sorting or filtering swaps the whole list; "More works" appends the next page.
+        fragment = "works-list" if request.htmx.target == "works-list" else "works-page"
+        parts = page_cache.shared_parts(
+            author, fragment, query, lambda: _shared_parts(author, query, fragment=fragment)
+        )
+        return HttpResponse(parts[fragment])
+    parts = page_cache.shared_parts(
+        author, "page", query, lambda: _shared_parts(author, query, fragment=None)
+    )
+    context = {
+        "author": author,
+        "parts": {name: mark_safe(html) for name, html in parts.items()},  # rendered above
+        "bio_line": parts["bio_line"],
+        "is_following": viewer.is_following,
+        "viewer": viewer,
+        "explore_url": f"{reverse('graph:explore')}?{urlencode({'center': author.slug})}",
+    }
+    return render(request, "profiles/author_detail.html", context)
+
+
+def _shared_parts(
+    author: Author, query: works_list.WorksQuery, *, fragment: str | None
+) -> dict[str, str]:
+    """The HTML that is the same for every viewer: rendered without the request, so it
+    cannot pick up a user, a CSRF token or a message (profiles/page_cache.py caches it)."""
+    page = works_list.author_works_page(author, query)
     if page.number > 1 and not page.object_list:
         raise Http404("No such page of works.")
     context = {"author": author, "page": page}
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "profiles/author_detail.html#works-page", context)
+    if fragment == "works-page":
+        context["appended"] = True
+        return {fragment: render_to_string("profiles/_works.html#works-page", context)}
+    facets = works_list.author_works_facets(author)
     context |= {
-        "bio_line": selectors.author_bio_line(author),
-        "is_following": viewer.is_following,
-        "viewer": viewer,
-        "featured": selectors.author_featured_works(author) if author.is_claimed else [],
+        "type_choices": facets.types,
+        "topic_choices": works_list.author_topic_choices(author),
     }
-    return render(request, "profiles/author_detail.html", context)
+    if fragment == "works-list":
+        return {fragment: render_to_string("profiles/_works.html#works-list", context)}
+    topics = context["topic_choices"]
+    context |= {
+        "bio_line": selectors.author_bio_line(author, topics=[name for _, name in topics[:3]]),
+        "featured": selectors.author_featured_works(author) if author.is_claimed else [],
+        "per_year": facets.per_year,
+    }
+    return {
+        "bio_line": context["bio_line"],
+        "top": render_to_string("profiles/_profile_top.html", context),
+        "works": render_to_string("profiles/_works.html", context),
+    }
 
 
 @require_POST
