@@ -100,8 +100,9 @@ PROFILE = SliceParams(
     topics=8,
     institutions=6,
     labels=14,
-    width=960,
-    height=620,
+    # shown at its own size on a desktop page column (names at 12px), scaled on phones
+    width=880,
+    height=480,
 )
 # The explorer: the full budget.
 EXPLORER = SliceParams(
@@ -482,6 +483,8 @@ def slice_context(s: GraphSlice, params: SliceParams, *, cache_down: bool = Fals
         "edge_meanings": [(kind, EDGE_MEANINGS[kind]) for kind in EDGE_KINDS],
         "cache_down": cache_down,
         "close_min_shared": CLOSE_COLLABORATOR_MIN_SHARED_WORKS,
+        # The profile's section keeps a modest height: its lists go behind a disclosure.
+        "compact": params.name == PROFILE.name,
     }
 
 
