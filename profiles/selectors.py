@@ -120,6 +120,18 @@ class TrustDetails:
         return " ".join(points)
 
     @property
+    def chart_last(self) -> dict[str, str] | None:
+        """The latest point, marked and labelled with its score: a history of one point has
+        no line to draw, and would otherwise be an empty box."""
+        if not self.history:
+            return None
+        x, y = self.chart_points.split()[-1].split(",")
+        anchor = "end" if float(x) > TRUST_CHART_WIDTH - 40 else "middle"
+        # the value above the point, or below it when the point is near the top
+        label_y = float(y) - 8 if float(y) > 20 else float(y) + 18
+        return {"x": x, "y": y, "label_y": f"{label_y:.1f}", "anchor": anchor}
+
+    @property
     def chart_size(self) -> dict[str, int]:
         return {"width": TRUST_CHART_WIDTH, "height": TRUST_CHART_HEIGHT}
 

@@ -211,7 +211,7 @@ def author_topic_choices(author: Author) -> list[tuple[int, str]]:
 
 # --- works per year ----------------------------------------------------------------------
 
-CHART_BAR, CHART_GAP, CHART_HEIGHT, CHART_LABEL = 10, 2, 56, 14
+CHART_BAR, CHART_GAP, CHART_HEIGHT, CHART_LABEL = 10, 2, 40, 14
 CHART_MAX_YEARS = 60
 
 
