@@ -115,7 +115,7 @@ def test_works_list_sort_links_and_pager_keep_the_state_in_the_url(
     ).content.decode()
 
     assert _titles(html) == ["Paper 2", "Paper 3"]
-    assert 'rel="prev" href="?sort=oldest&amp;type=article&amp;page=1#published-work"' in html
+    assert 'rel="prev" href="?sort=oldest&amp;type=article#published-work"' in html
     assert 'rel="next" href="?sort=oldest&amp;type=article&amp;page=3#published-work"' in html
     assert 'hx-get="?sort=oldest&amp;type=article&amp;page=3"' in html  # More works
     # a new sort keeps the filters and starts again at page 1
@@ -206,7 +206,7 @@ def test_works_list_shared_parts_never_carry_the_viewer(client, make_author, mak
     second_page = client.get(author.get_absolute_url()).content.decode()
 
     def follow_button(page: str) -> str:
-        return visible_text(page.split('id="follow-button"', 1)[1].split("</button>", 1)[0])
+        return visible_text(re.search(r'id="follow-button"[^>]*>(.*?)</button>', page, re.S)[1])
 
     assert follow_button(first_page).startswith("Following")
     assert follow_button(second_page).startswith("Follow researcher")
