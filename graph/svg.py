@@ -307,7 +307,7 @@ def draw_svg(
     svg = format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="graph-svg" viewBox="{} {} {} {}"'
         ' width="{}" height="{}"'
-        ' role="img" aria-label="{}" aria-describedby="graph-svg-desc">'
+        ' role="group" aria-label="{}" aria-describedby="graph-svg-desc">'
         '<title>{}</title><desc id="graph-svg-desc">{}</desc>'
         '<g class="graph-svg__edges" fill="none">{}</g>'
         '<g class="graph-svg__nodes">{}</g>'

@@ -214,7 +214,7 @@ def test_draw_svg_is_accessible():
 
     svg = draw_svg(s)
 
-    assert 'role="img"' in svg
+    assert 'role="group"' in svg  # it holds links: not an img, whose children are presentational
     assert 'aria-label="Research graph around Centre Person"' in svg
     assert svg.count("<title>") == len(s.nodes) + 1  # one per node, one for the drawing
     assert "<desc " in svg
