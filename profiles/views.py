@@ -21,9 +21,15 @@ from .models import Author
 SEARCH_RESULTS_PER_PAGE = 20
 
 
-def _get_author(slug: str) -> Author:
-    """The author behind a slug, with what the profile header shows; 404 when unknown."""
-    return get_object_or_404(Author.objects.for_profile(), slug=slug)
+def _get_author(slug: str, user=None) -> Author:
+    """The author behind a slug, with what the profile header shows; 404 when unknown.
+
+    With `user`, the row also carries what the page needs to know about them (claims,
+    follow): one query instead of two for a signed-in visitor."""
+    authors = Author.objects.for_profile()
+    if user is not None:
+        authors = authors.annotate(**claims.viewer_annotations(user))
+    return get_object_or_404(authors, slug=slug)
 
 
 def _redirect_to_kept(request: HtmxHttpRequest, author: Author) -> HttpResponsePermanentRedirect:
@@ -61,7 +67,7 @@ def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             return page_cache.cached_page(
                 request, state, lambda: _author_page(request, _get_author(slug))
             )
-    author = _get_author(slug)
+    author = _get_author(slug, request.user)
     if author.merged_into_id:
         return _redirect_to_kept(request, author)
     return _author_page(request, author)
