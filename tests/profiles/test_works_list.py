@@ -211,3 +211,14 @@ def test_works_list_shared_parts_never_carry_the_viewer(client, make_author, mak
     assert follow_button(first_page).startswith("Following")
     assert follow_button(second_page).startswith("Follow researcher")
     assert "first-viewer" not in second_page
+
+
+def test_signed_in_profile_404s_unknown_and_redirects_merged(client, make_author, make_user):
+    kept = make_author("Kept Person")
+    merged = make_author("Merged Person", merged_into=kept)
+    client.force_login(make_user())
+
+    assert client.get("/researchers/nobody-at-all/").status_code == 404
+    response = client.get(merged.get_absolute_url() + "?sort=title")
+    assert response.status_code == 301
+    assert response["Location"] == kept.get_absolute_url() + "?sort=title"
