@@ -46,8 +46,9 @@ MESH_STROKE = "#8a94a6"
 LABEL_CHARS = 28
 LABEL_FONT = 12
 CENTER_FONT = 14
-# Average glyph width of the UI font at 12px: enough to keep labels from overlapping.
-CHAR_WIDTH = 6.6
+# Average glyph width of the UI font at 12px, on the wide side (DejaVu Sans, the usual
+# fallback, runs about 0.6 em): label boxes must hold the real text or names could touch.
+CHAR_WIDTH = 7.2
 EDGE_ROOM = 4  # px kept free at the drawing's sides
 # The width a drawing is expected to be shown at (a page column); wider drawings get larger
 # label fonts in their own units so names stay at 12px when scaled down to it.
@@ -269,9 +270,9 @@ def _extent(s: GraphSlice, placed: Mapping[str, Label]) -> tuple[float, float, f
         for n in s.nodes
         if n.id in placed
     ]
-    left = max(0.0, min(b[0] for b in boxes) - 8)
+    left = max(0.0, min(b[0] for b in boxes) - 12)
     top = max(0.0, min(b[1] for b in boxes) - 8)
-    right = min(float(s.width), max(b[2] for b in boxes) + 8)
+    right = min(float(s.width), max(b[2] for b in boxes) + 12)
     bottom = min(float(s.height), max(b[3] for b in boxes) + 8)
     return left, top, right - left, bottom - top
 

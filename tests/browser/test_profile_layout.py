@@ -227,18 +227,46 @@ def test_desktop_graph_names_every_node_at_11px_or_more(page, live_server, schol
 
     assert smallest is not None and smallest >= 11
     assert nodes == labels > 5
+    assert _touching_names(page) == (0, 0)
+
+    page.goto(f"{live_server.url}/explore/?center={scholar.slug}&depth=2")
+    page.locator("svg.graph-svg").wait_for()
+    assert _touching_names(page) == (0, 0)
+    assert _smallest_visible_drawing_text(page, "") >= 11
 
 
-def _smallest_visible_drawing_text(page: Page) -> float | None:
+def _touching_names(page: Page) -> tuple[int, int]:
+    """Pairs of names whose rendered boxes overlap, and names that run out of the drawing."""
+    return tuple(
+        page.evaluate(
+            """() => {
+              const svg = document.querySelector('.graph-svg');
+              const box = svg.getBoundingClientRect();
+              const names = [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect());
+              let pairs = 0;
+              names.forEach((a, i) => names.slice(i + 1).forEach(b => {
+                const apart = a.right <= b.left || b.right <= a.left
+                  || a.bottom <= b.top || b.bottom <= a.top;
+                if (!apart) pairs++;
+              }));
+              const outside = names.filter(r => r.left < box.left - 1 || r.right > box.right + 1);
+              return [pairs, outside.length];
+            }"""
+        )
+    )
+
+
+def _smallest_visible_drawing_text(page: Page, within: str = "#graph-slice ") -> float | None:
     """The smallest font size, in CSS px as shown, of the drawing's visible names."""
     return page.evaluate(
-        """() => {
-          const sizes = [...document.querySelectorAll('#graph-slice .graph-svg text')]
+        """(within) => {
+          const sizes = [...document.querySelectorAll(within + '.graph-svg text')]
             .filter(t => t.getClientRects().length && getComputedStyle(t).display !== 'none'
                          && t.getBoundingClientRect().width > 0)
             .map(t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a);
           return sizes.length ? Math.min(...sizes) : null;
-        }"""
+        }""",
+        within,
     )
 
 
