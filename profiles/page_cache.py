@@ -110,7 +110,13 @@ def is_cacheable(request: HttpRequest) -> bool:
 
 
 def page_key(request: HttpRequest, state: AuthorState) -> str:
-    parts = (*state.facts, bool(getattr(request, "htmx", False)), request.get_full_path())
+    # HX-Target: the works list (sort, filters) and "More works" are different fragments
+    parts = (
+        *state.facts,
+        bool(getattr(request, "htmx", False)),
+        request.headers.get("HX-Target", ""),
+        request.get_full_path(),
+    )
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
     return f"profile:page:{state.pk}:{digest}"
 

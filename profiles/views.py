@@ -53,7 +53,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if page_cache.is_cacheable(request):
         state = page_cache.AuthorState.for_slug(slug)

@@ -338,6 +338,24 @@ def test_axe_no_serious_violations_signed_in(page, live_server, scholar, make_us
     assert found == dict.fromkeys(found, [])
 
 
+def test_axe_no_serious_violations_in_the_dark_theme(browser, live_server, scholar, make_user):
+    context = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    _sign_in(page, live_server, make_user)
+    page.goto(f"{live_server.url}{scholar.get_absolute_url()}")
+    _load_graph(page)
+    page.locator(".trust-more summary").click()
+    found = {"page": _serious_violations(page)}
+    page.locator("#follow-button").hover()
+    found["follow hovered"] = _serious_violations(page, "#follow")
+    page.get_by_role("link", name="Oldest").hover()
+    found["sort hovered"] = _serious_violations(page, ".works-controls")
+    context.close()
+
+    assert found == dict.fromkeys(found, [])
+
+
 def test_axe_follow_button_contrast_holds_on_hover_and_when_following(
     page, live_server, scholar, make_user
 ):
