@@ -487,3 +487,15 @@ def test_trust_history_of_one_point_shows_the_point_and_its_value(page, live_ser
     point = page.locator(".trust-history__point")
     expect(point).to_be_visible()
     assert page.locator(".trust-history__value").text_content() == str(scholar.trust_score)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_login_remember_me_checkbox_sits_next_to_its_label(page, live_server, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/accounts/login/")
+
+    box = page.get_by_label("Remember Me").bounding_box()
+    label = page.locator("label[for=id_remember]").bounding_box()
+
+    assert abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < 6
+    assert 0 <= label["x"] - (box["x"] + box["width"]) < 24  # the box, then its words
