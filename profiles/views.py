@@ -93,7 +93,8 @@ def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
     )
     context = {
         "author": author,
-        "parts": {name: mark_safe(html) for name, html in parts.items()},  # rendered above
+        # HTML rendered by templates (autoescaped) in _shared_parts; bio_line is plain text
+        "parts": {name: mark_safe(parts[name]) for name in ("top", "works")},
         "bio_line": parts["bio_line"],
         "is_following": viewer.is_following,
         "viewer": viewer,

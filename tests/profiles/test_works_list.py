@@ -222,3 +222,13 @@ def test_signed_in_profile_404s_unknown_and_redirects_merged(client, make_author
     response = client.get(merged.get_absolute_url() + "?sort=title")
     assert response.status_code == 301
     assert response["Location"] == kept.get_absolute_url() + "?sort=title"
+
+
+def test_shared_parts_escape_the_owner_bio_signed_in(client, make_author, make_user):
+    author = make_author(bio='<script>alert("bio")</script> Works on graphs.')
+    client.force_login(make_user())
+
+    html = client.get(author.get_absolute_url()).content.decode()
+
+    assert '<script>alert("bio")' not in html
+    assert "&lt;script&gt;alert(&quot;bio&quot;)&lt;/script&gt; Works on graphs." in html
