@@ -14,6 +14,7 @@ from .models import (
     Work,
     WorkTopic,
 )
+from .services import trust_recompute_on_commit
 
 
 @admin.register(Venue)
@@ -53,6 +54,27 @@ class WorkAdmin(admin.ModelAdmin):
     search_fields = ["title", "doi", "arxiv_id", "openalex_id"]
     raw_id_fields = ["venue", "import_batch"]
     inlines = [AuthorshipInline, WorkTopicInline]
+
+    # A curator's edit shows at once on the profiles that list the work: its authors (before
+    # and after a byline change) get new data versions, which key the cached profile parts,
+    # and are marked for the trust engine, as an import's changes are.
+    def save_related(self, request, form, formsets, change) -> None:
+        before = _author_ids(form.instance) if change else set()
+        super().save_related(request, form, formsets, change)
+        trust_recompute_on_commit(before | _author_ids(form.instance))
+
+    def delete_model(self, request, obj) -> None:
+        authors = _author_ids(obj)
+        super().delete_model(request, obj)
+        trust_recompute_on_commit(authors)
+
+
+def _author_ids(work: Work) -> set[int]:
+    return set(
+        Authorship.objects.filter(work=work, author__isnull=False).values_list(
+            "author_id", flat=True
+        )
+    )
 
 
 @admin.register(Authorship)
