@@ -52,6 +52,15 @@ class AuthorAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"display_name", "slug", "hidden"} & set(form.changed_data):
+            # The name shows in co-authors' bylines and graphs, whose cached profile parts
+            # are keyed by their data versions: theirs move with its own, on commit.
+            from graph.services import graph_neighbours_changed_on_commit
+
+            graph_neighbours_changed_on_commit(obj.pk)
+
 
 @admin.register(Follow)
 class FollowAdmin(admin.ModelAdmin):
