@@ -138,7 +138,8 @@ CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "5"))
 def redis_cache(url: str) -> dict:
     """The cache on Redis at `url`, with the short timeouts (tests reuse it on their own Redis)."""
     return {
-        # Django's, with a breaker: after a failure, no call tries Redis for a few seconds.
+        # Django's, with a breaker (after a failure no call tries Redis for a few seconds)
+        # and one Redis client per connection pool (bzpeer/lib/redis_cache.py).
         "BACKEND": "bzpeer.lib.cache.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "bzpeer"),
@@ -154,6 +155,10 @@ if REDIS_URL:
     CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions stay in the database alone (Django's default), not cached_db: with Redis away a
+# cached session read would fail every signed-in request, and a logout whose cache delete
+# failed could see its session come back with Redis. It costs one indexed query per page.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None

@@ -18,8 +18,9 @@ PROFILE = SliceParams(
     topics=8,
     institutions=6,
     labels=14,
-    width=960,
-    height=620,
+    # shown at its own size on a desktop page column (names at 12px), scaled on phones
+    width=880,
+    height=360,
 )
 EXPLORER = SliceParams(
     name="explore",

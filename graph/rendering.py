@@ -74,6 +74,8 @@ def slice_context(s: GraphSlice, params: SliceParams, *, cache_down: bool = Fals
         "edge_meanings": [(kind, EDGE_MEANINGS[kind]) for kind in EDGE_KINDS],
         "cache_down": cache_down,
         "close_min_shared": CLOSE_COLLABORATOR_MIN_SHARED_WORKS,
+        # The profile's section keeps a modest height: its lists go behind a disclosure.
+        "compact": params.name == PROFILE.name,
     }
 
 

@@ -205,6 +205,8 @@ class GraphSlice:
     topics_total: int = 0
     works_total: int = 0
     candidates: int = 0  # nodes found before the cut
+    # the explorer's filters narrowed what could be shown (types left out, years, min shared)
+    filtered: bool = False
     svg: str = ""  # escaped markup from graph.svg (marked safe by graph.rendering)
     html: str = ""  # the whole fragment (templates/graph/_slice.html), rendered once
     by_id: dict[str, SliceNode] = field(default_factory=dict, compare=False, repr=False)
@@ -227,6 +229,15 @@ class GraphSlice:
     @property
     def institutions(self) -> list[SliceNode]:
         return self.of_kind(INSTITUTION)
+
+    @property
+    def direct_coauthors(self) -> list[SliceNode]:
+        """Co-authors of the centre (coauthors_total counts these), not their co-authors."""
+        return [n for n in self.coauthors if n.hop <= 1]
+
+    @property
+    def second_hop_coauthors(self) -> list[SliceNode]:
+        return [n for n in self.coauthors if n.hop > 1]
 
     @property
     def close_collaborators_shown(self) -> int:
@@ -456,8 +467,11 @@ def slice_from(hood: Neighbourhood, params: SliceParams, *, close_min_shared: in
     for kind in NODE_KINDS:  # a few names of every type, not only the top-ranked type
         labelled.update([n for n in ordered if cut.nodes[n]["kind"] == kind][:LABELS_PER_KIND])
     top = max((rank.get(n, 0.0) for n in ordered if n != center), default=0.0) or 1.0
-    half_w = params.width / 2 - MARGIN_X
-    half_h = params.height / 2 - MARGIN_Y
+    # A small slice is drawn small (graph.svg crops the drawing to what is in it) rather
+    # than spread thin over the whole box.
+    spread = min(1.0, 0.4 + len(cut) / 50)
+    half_w = (params.width / 2 - MARGIN_X) * spread
+    half_h = (params.height / 2 - MARGIN_Y) * spread
     position_of = {n: i for i, n in enumerate(ordered)}
 
     def links(n: str) -> tuple[Link, ...]:
@@ -527,5 +541,10 @@ def slice_from(hood: Neighbourhood, params: SliceParams, *, close_min_shared: in
         topics_total=hood.topics_total,
         works_total=hood.works_total,
         candidates=graph.number_of_nodes(),
+        filtered=(
+            params.kinds != frozenset(NODE_KINDS)
+            or bool(params.year_from or params.year_to)
+            or params.min_shared > 1
+        ),
         by_id={node.id: node for node in nodes},
     )

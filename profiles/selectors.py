@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from works.models import Author, Authorship, Topic, Work
 
-from .models import FeaturedWork, TrustSnapshot, WorkHiddenRequest
+from .models import FeaturedWork, TrustSnapshot
 
 # A merge of a merge is legal; a cycle is a curation bug that must not hang a request.
 MAX_MERGE_HOPS = 10
-# OFFSET cost grows with the page number; nobody reads page 5,000 of one author's works.
-MAX_WORKS_PAGE = 5000
 RECENT_PROFILES = 12
 GENERIC_BIO = "{name} contributes to research discovery and scholarly infrastructure."
 
@@ -89,72 +86,19 @@ def author_top_topics(author: Author, *, limit: int) -> QuerySet[Topic]:
     )
 
 
-def author_bio_line(author: Author) -> str:
-    """The one-line bio: the author's own, else one derived from the imported data."""
+def author_bio_line(author: Author, *, topics: list[str] | None = None) -> str:
+    """The one-line bio: the author's own, else one derived from the imported data.
+
+    `topics`: the author's top topic names when the caller has them (no query then)."""
     if author.bio.strip():
         return author.bio.strip().splitlines()[0]
-    names = [topic.name for topic in author_top_topics(author, limit=3)]
+    if topics is None:
+        topics = [topic.name for topic in author_top_topics(author, limit=3)]
+    names = topics[:3]
     if names:
         listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
         return f"Publishes on {listed}."
     return GENERIC_BIO.format(name=author.display_name)
-
-
-@dataclass(frozen=True)
-class WorksPage:
-    """One page of an author's works, found without a COUNT query.
-
-    One extra row is fetched to know whether a next page exists; the total shown on the
-    page is the cached Author.works_count.
-    """
-
-    number: int
-    object_list: list[Work]
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-
-def page_number(raw: str | None) -> int:
-    try:
-        number = int(raw or 1)
-    except ValueError:
-        return 1
-    return min(max(number, 1), MAX_WORKS_PAGE)
-
-
-def author_works_page(author: Author, number: int, *, per_page: int | None = None) -> WorksPage:
-    """Newest first (then by title); two queries whatever the page or the author's size.
-
-    The page's work ids are chosen in a subquery from indexes alone (the author's
-    authorships, then each work's year and title key from works_work_listing_idx), so a hub
-    with thousands of works sorts small index tuples instead of whole rows; the outer query
-    reads only the page's rows. Then one query for the bylines.
-    """
-    per_page = per_page or settings.WORKS_PER_PAGE
-    offset = (number - 1) * per_page
-    # "Not mine" waiting for an admin: hidden from the owner's profile meanwhile.
-    pending_not_mine = WorkHiddenRequest.objects.filter(
-        author=author, status=WorkHiddenRequest.Status.PENDING
-    ).values("work")
-    page_ids = (
-        Authorship.objects.filter(author=author)
-        .exclude(work_id__in=pending_not_mine)
-        .order_by(*Work.LISTING_ORDER_VIA_AUTHORSHIP)
-        .values("work_id")[offset : offset + per_page + 1]
-    )
-    page = list(Work.objects.filter(pk__in=page_ids).for_listing(author_id=author.pk))
-    return WorksPage(number=number, object_list=page[:per_page], has_next=len(page) > per_page)
 
 
 def author_featured_works(author: Author) -> list[Work]:
@@ -199,6 +143,18 @@ class TrustDetails:
             y = TRUST_CHART_PAD + inner_h * (1 - min(max(snapshot.score, 0), 100) / 100)
             points.append(f"{x:.1f},{y:.1f}")
         return " ".join(points)
+
+    @property
+    def chart_last(self) -> dict[str, str] | None:
+        """The latest point, marked and labelled with its score: a history of one point has
+        no line to draw, and would otherwise be an empty box."""
+        if not self.history:
+            return None
+        x, y = self.chart_points.split()[-1].split(",")
+        anchor = "end" if float(x) > TRUST_CHART_WIDTH - 40 else "middle"
+        # the value above the point, or below it when the point is near the top
+        label_y = float(y) - 8 if float(y) > 20 else float(y) + 18
+        return {"x": x, "y": y, "label_y": f"{label_y:.1f}", "anchor": anchor}
 
     @property
     def chart_size(self) -> dict[str, int]:

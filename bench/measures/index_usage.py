@@ -9,6 +9,7 @@ of thousands of rows at 1M works) may be hashed whole for a join; that is not a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from django.db import connection
@@ -67,6 +68,41 @@ def _discovery_pages(author) -> list[tuple[str, str]]:
     return pages
 
 
+# The works list's sorts and filters (profiles/works_list.py); "topic" is filled in with the
+# author's most frequent topic.
+LIST_VARIANTS = (
+    {},
+    {"sort": "oldest"},
+    {"sort": "cited"},
+    {"sort": "title", "page": "2"},
+    {"type": "article"},
+    {"from": "2005", "to": "2015"},
+    {"topic": "top"},
+)
+
+
+def _shared_parts_statements(author, params: dict) -> list[str]:
+    from django.db import connection
+    from django.http import Http404
+    from django.test.utils import CaptureQueriesContext
+
+    from profiles import works_list
+    from profiles.views import pages as views
+
+    if params.get("topic") == "top":
+        choices = works_list.author_topic_choices(author)
+        params = {"topic": str(choices[0][0])} if choices else {}
+    query = works_list.WorksQuery.from_params(params)
+    # a page past the end is a 404: its queries still ran
+    with CaptureQueriesContext(connection) as captured_queries, contextlib.suppress(Http404):
+        views._shared_parts(author, query, fragment=None)
+    return [
+        q["sql"]
+        for q in captured_queries.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+
+
 class IndexUsage:
     name = "index_usage"
     order = 30
@@ -103,6 +139,17 @@ class IndexUsage:
                     scans, _ = seq_scans(sql, big)
                     if scans:
                         findings.append(f"{key} ({who}): Seq Scan on {', '.join(scans)}: {sql}")
+        # The parts of the profile every viewer shares come from the cache on the pages
+        # above; their queries, for each sort and filter of the works list, directly.
+        for key in ("median", "hub", "works_1000"):
+            for params in LIST_VARIANTS:
+                for sql in _shared_parts_statements(ctx.subjects[key], params):
+                    checked += 1
+                    scans, _ = seq_scans(sql, big)
+                    if scans:
+                        findings.append(
+                            f"{key} works list {params}: Seq Scan on {', '.join(scans)}: {sql}"
+                        )
         self.findings = findings
         ctx.options.setdefault("appendix", []).extend(
             ["Seq Scans on big tables:", *findings] if findings else []

@@ -1,5 +1,9 @@
 """Profile page under gunicorn with concurrent clients, beside a minimal Django page.
 
+Signed in, the page is assembled from the parts every viewer shares (cached per author data
+version and works-list query, profiles/page_cache.py) and the viewer's own sections; the
+hub is also measured signed in with its works sorted by citations.
+
 The reference is bench/reference_view.reference: Django's request path rendering a template
 of the same byte size from memory (no database). Both are loaded in turn, repeat times,
 for a median author and a hub, anonymous and logged in; medians are reported.
@@ -29,11 +33,14 @@ class ProfilePage:
         ) as server:
             for label, key in (("median author", "median"), ("hub", "hub")):
                 author = ctx.subjects[key]
-                url = server.base_url + author.get_absolute_url()
-                for who, headers in (("anonymous", {}), ("logged in", cookie)):
+                views = [("anonymous", {}, ""), ("logged in", cookie, "")]
+                if key == "hub":  # a sorted list: its own cached entry of the shared parts
+                    views.append(("logged in, works by most cited", cookie, "?sort=cited"))
+                for who, headers, query in views:
+                    url = server.base_url + author.get_absolute_url() + query
                     request = urllib.request.Request(url, headers=headers)
                     body = urllib.request.urlopen(request, timeout=60).read()
-                    if who == "logged in":
+                    if who.startswith("logged in"):
                         assert b"Log in to follow" not in body, "the bench session is not valid"
                     reference_url = f"{server.base_url}/_bench/reference/?bytes={len(body)}"
                     pages, references = [], []

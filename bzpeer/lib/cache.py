@@ -24,6 +24,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from .redis_cache import ReusedClientRedisCacheClient
+
 logger = logging.getLogger(__name__)
 
 CACHE_ERRORS = (RedisError, OSError)
@@ -44,7 +46,7 @@ def _guarded(method):
     return guarded
 
 
-class _BreakerClient(RedisCacheClient):
+class _BreakerClient(ReusedClientRedisCacheClient):
     unavailable_until = 0.0
 
 

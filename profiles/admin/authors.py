@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from bzpeer.lib.events import Why, authors_changed_announce
 from works.models import Author, Authorship, Institution
 
 from ..models import Follow, TrustSnapshot
@@ -54,6 +55,13 @@ class AuthorAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"display_name", "slug", "hidden"} & set(form.changed_data):
+            # The name shows in co-authors' bylines and graphs, whose cached profile parts
+            # are keyed by their data versions: theirs move with its own, on commit.
+            authors_changed_announce([obj.pk], why=Why.PROFILE, sender=self)
 
 
 @admin.register(Follow)

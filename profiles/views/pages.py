@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -12,7 +17,7 @@ from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
 from works.models import Author
 
-from .. import claims, page_cache, selectors
+from .. import claims, page_cache, selectors, works_list
 from .access import redirect_to_kept
 
 SEARCH_RESULTS_PER_PAGE = 20
@@ -36,7 +41,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@vary_on_headers("HX-Request", "Cookie")
+@vary_on_headers("HX-Request", "HX-Target", "Cookie")
 def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if page_cache.is_cacheable(request):
         state = page_cache.AuthorState.for_slug(slug)
@@ -46,6 +51,14 @@ def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 state,
                 lambda: _author_page(request, selectors.author_for_page(slug, owner_preview=True)),
             )
+    if request.user.is_authenticated:
+        # One query: the columns the live sections use, with this viewer's claim and follow.
+        author = page_cache.author_for_viewer(slug, request.user)
+        if author is None:
+            raise Http404("No such researcher.")
+        if author.merged_into_id:
+            return redirect_to_kept(request, slug, selectors.author_kept(author))
+        return _author_page(request, author)
     try:
         author = selectors.author_for_page(slug, owner_preview=True)
     except selectors.AuthorMerged as merged:
@@ -58,16 +71,67 @@ def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
     if author.hidden and not viewer.sees_hidden:
         # Consent: the owner took the profile off public pages (profiles/claims.py).
         return render(request, "profiles/author_hidden.html", status=404)
-    page = selectors.author_works_page(author, selectors.page_number(request.GET.get("page")))
+    query = works_list.WorksQuery.from_params(request.GET)
+    if request.htmx and not request.htmx.history_restore_request:
+        # Sorting or filtering swaps the whole list; "More works" appends the next page.
+        fragment = "works-list" if request.htmx.target == "works-list" else "works-page"
+        parts = page_cache.shared_parts(
+            author,
+            fragment,
+            query,
+            lambda: _shared_parts(_whole(author), query, fragment=fragment),
+        )
+        return HttpResponse(parts[fragment])
+    parts = page_cache.shared_parts(
+        author, "page", query, lambda: _shared_parts(_whole(author), query, fragment=None)
+    )
+    context = {
+        "author": author,
+        # HTML rendered by templates (autoescaped) in _shared_parts; bio_line is plain text
+        "parts": {name: mark_safe(parts[name]) for name in ("top", "works")},
+        "bio_line": parts["bio_line"],
+        "is_following": viewer.is_following,
+        "viewer": viewer,
+        "explore_url": f"{reverse('graph:explore')}?{urlencode({'center': author.slug})}",
+    }
+    return render(request, "profiles/author_detail.html", context)
+
+
+def _whole(author: Author) -> Author:
+    """The whole row, for rendering the shared parts: a signed-in request loaded only the
+    columns its own sections use (page_cache.author_for_viewer)."""
+    if author.get_deferred_fields():
+        return Author.objects.for_profile().get(pk=author.pk)
+    return author
+
+
+def _shared_parts(
+    author: Author, query: works_list.WorksQuery, *, fragment: str | None
+) -> dict[str, str]:
+    """The HTML that is the same for every viewer: rendered without the request, so it
+    cannot pick up a user, a CSRF token or a message (profiles/page_cache.py caches it)."""
+    page = works_list.author_works_page(author, query)
     if page.number > 1 and not page.object_list:
         raise Http404("No such page of works.")
     context = {"author": author, "page": page}
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "profiles/author_detail.html#works-page", context)
+    if fragment == "works-page":
+        context["appended"] = True
+        return {fragment: render_to_string("profiles/_works.html#works-page", context)}
+    facets = works_list.author_works_facets(author)
     context |= {
-        "bio_line": selectors.author_bio_line(author),
-        "is_following": viewer.is_following,
-        "viewer": viewer,
-        "featured": selectors.author_featured_works(author) if author.is_claimed else [],
+        "type_choices": facets.types,
+        "topic_choices": works_list.author_topic_choices(author),
     }
-    return render(request, "profiles/author_detail.html", context)
+    if fragment == "works-list":
+        return {fragment: render_to_string("profiles/_works.html#works-list", context)}
+    topics = context["topic_choices"]
+    context |= {
+        "bio_line": selectors.author_bio_line(author, topics=[name for _, name in topics[:3]]),
+        "featured": selectors.author_featured_works(author) if author.is_claimed else [],
+        "per_year": facets.per_year,
+    }
+    return {
+        "bio_line": context["bio_line"],
+        "top": render_to_string("profiles/_profile_top.html", context),
+        "works": render_to_string("profiles/_works.html", context),
+    }

@@ -20,8 +20,9 @@ def test_profile_graph_slice_replaces_placeholder(page, live_server, author):
     page.goto(f"{live_server.url}{author.get_absolute_url()}")
     page.locator("#graph-slice").scroll_into_view_if_needed()
 
+    page.locator("#graph-slice svg.graph-svg").wait_for()
+    page.get_by_text("Co-authors, works, topics and institutions as lists").click()
     slice_ = page.locator("#graph-slice .graph-slice__grid")
-    slice_.wait_for()
 
     assert "Frequent Coauthor" in slice_.inner_text()
     assert page.get_by_text("Building this graph slice").count() == 0

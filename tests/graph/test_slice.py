@@ -29,7 +29,7 @@ from graph.slice import (
     rank_from,
     slice_from,
 )
-from graph.svg import draw_svg
+from graph.svg import draw_svg, place_labels
 
 pytestmark = pytest.mark.sqlite
 
@@ -212,9 +212,10 @@ def test_draw_svg_is_accessible():
 
     svg = draw_svg(s)
 
-    assert 'role="img"' in svg
+    assert 'role="group"' in svg  # it holds links: not an img, whose children are presentational
     assert 'aria-label="Research graph around Centre Person"' in svg
-    assert svg.count("<title>") == len(s.nodes) + 1  # one per node, one for the drawing
+    # one per node drawn, one for the drawing
+    assert svg.count("<title>") == svg.count('class="node ') + 1 > len(s.nodes) / 2
     assert "<desc " in svg
 
 
@@ -255,8 +256,10 @@ def test_draw_svg_names_with_markup_are_inert():
     assert "script" not in markup.tags
     assert ("hx-get", "/evil") not in markup.attrs
     assert ("hx-trigger", "load") not in markup.attrs
+    drawn = {value[3:] for name, value in markup.attrs if name == "id" and value.startswith("gn-")}
+    assert drawn and drawn <= {n.id for n in s.nodes}
     assert {value for name, value in markup.attrs if name == "hx-get"} == {
-        f"/x/{n.id}/" for n in s.nodes
+        f"/x/{node_id}/" for node_id in drawn
     }
     assert any("<script>alert(1)</script>" in t for t in markup.text)  # shown as text
     assert ("aria-label", f"Research graph around {EVIL}") in markup.attrs
@@ -274,3 +277,53 @@ def test_pure_core_imports_no_django():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_draw_svg_every_node_drawn_has_a_label_and_no_two_labels_touch():
+    s = slice_from(_hood(people=40, works=30), FULL, close_min_shared=2)
+
+    placed = place_labels(s)
+    svg = draw_svg(s)
+
+    assert s.center.id in placed
+    assert svg.count('class="node ') == len(placed) == svg.count("<text ")
+    boxes = [label.box for label in placed.values()]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    assert len(placed) < len(s.nodes)  # too many for one drawing: fewer shown, all named
+    assert f"The drawing names {len(placed)} of them" in svg
+
+
+def test_draw_svg_mesh_between_coauthors_lies_under_the_centres_lines():
+    s = slice_from(_hood(people=12, works=12), PARAMS, close_min_shared=2)
+
+    svg = draw_svg(s)
+    edges = re.findall(
+        r'<line class="edge edge--(\S+)"[^>]*stroke="([^"]+)"[^>]*stroke-opacity="([^"]+)"', svg
+    )
+
+    mesh = [
+        i
+        for i, (kind, stroke, _) in enumerate(edges)
+        if kind == "co-authored" and stroke == "#8a94a6"
+    ]
+    centre = [
+        i
+        for i, (kind, stroke, _) in enumerate(edges)
+        if kind == "co-authored" and stroke != "#8a94a6"
+    ]
+    assert mesh and centre
+    assert max(mesh) < min(centre)
+    assert all(float(edges[i][2]) < 0.3 for i in mesh)
+
+
+def test_draw_svg_size_follows_its_content():
+    small = draw_svg(slice_from(_hood(people=2, works=2), PARAMS, close_min_shared=2))
+
+    width, height = map(int, re.search(r'width="(\d+)" height="(\d+)"', small).groups())
+    view_box = re.search(r'viewBox="([^"]+)"', small).group(1).split()
+
+    # cropped to what is drawn: no large empty box around a small slice
+    assert width * height < PARAMS.width * PARAMS.height / 2
+    assert (round(float(view_box[2])), round(float(view_box[3]))) == (width, height)

@@ -358,3 +358,33 @@ def test_seed_researcher_explorer_depth_two(seed, client, db):
     assert response.status_code == 200
     assert len(s.nodes) <= 200 and len(s.edges) <= 1000
     assert len(s.nodes) > len(services.graph_slice_build(author=seed, params=presets.PROFILE).nodes)
+
+
+def test_explore_depth_2_counts_direct_coauthors_apart_from_theirs(client, make_author, make_work):
+    """ "Showing 11 of 3 co-authors" at depth 2 counted co-authors of co-authors as well."""
+    center = make_author("Centre Person")
+    direct = [make_author(f"Direct {i}") for i in range(3)]
+    for person in direct:
+        make_work(authors=[center, person])
+        for j in range(3):
+            make_work(authors=[person, make_author(f"Far {person.pk}-{j}")])
+
+    text = visible_text(
+        client.get("/explore/", {"center": center.slug, "depth": 2}).content.decode()
+    )
+
+    assert "Showing 3 of 3 co-authors and 9 of their co-authors" in text
+
+
+def test_explore_with_only_topics_ticked_says_the_filters_hide_everything(
+    client, make_author, make_work, make_topic
+):
+    center = make_author("Centre Person")
+    make_work(authors=[center, make_author()], topics=[make_topic("Graphs")])
+
+    text = visible_text(
+        client.get("/explore/", {"center": center.slug, "show": "topic"}).content.decode()
+    )
+
+    assert "have been imported" not in text
+    assert "Nothing around Centre Person matches these filters" in text

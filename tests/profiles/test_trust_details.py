@@ -86,3 +86,20 @@ def test_trust_factor_text_is_escaped(client, make_author):
     html = client.get(author.get_absolute_url()).content.decode()
     assert "<script>x</script>" not in html
     assert "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_author_detail_one_point_history_shows_the_point_and_its_value(
+    client, make_author, make_work
+):
+    """A single snapshot (every new profile) is a dot with its score, not an empty box."""
+    author = make_author()
+    make_work(authors=[author])
+    trust_scores_recompute(author_ids=[author.pk])
+    author.refresh_from_db()
+
+    html = client.get(author.get_absolute_url()).content.decode()
+
+    [(x, y)] = chart_points(html)
+    assert f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="trust-history__point"/>' in html
+    value = re.search(r'class="trust-history__value">(\d+)</text>', html)
+    assert value and int(value.group(1)) == author.trust_score

@@ -3,6 +3,7 @@ the byline decisions imports re-apply."""
 
 from django.contrib import admin
 
+from bzpeer.lib.events import Why, authors_changed_announce
 from works.models import Authorship, AuthorshipOverride, Topic, Venue, Work, WorkTopic
 
 
@@ -43,6 +44,27 @@ class WorkAdmin(admin.ModelAdmin):
     search_fields = ["title", "doi", "arxiv_id", "openalex_id"]
     raw_id_fields = ["venue", "import_batch"]
     inlines = [AuthorshipInline, WorkTopicInline]
+
+    # A curator's edit shows at once on the profiles that list the work: its authors (before
+    # and after a byline change) are announced as changed, as an import's are (new data
+    # versions for their cached pages, the trust engine recomputes them).
+    def save_related(self, request, form, formsets, change) -> None:
+        before = _author_ids(form.instance) if change else set()
+        super().save_related(request, form, formsets, change)
+        authors_changed_announce(before | _author_ids(form.instance), why=Why.WORKS, sender=self)
+
+    def delete_model(self, request, obj) -> None:
+        authors = _author_ids(obj)
+        super().delete_model(request, obj)
+        authors_changed_announce(authors, why=Why.WORKS, sender=self)
+
+
+def _author_ids(work: Work) -> set[int]:
+    return set(
+        Authorship.objects.filter(work=work, author__isnull=False).values_list(
+            "author_id", flat=True
+        )
+    )
 
 
 @admin.register(AuthorshipOverride)
