@@ -16,8 +16,7 @@ from works.models import BatchChange, ImportBatch
 def undo_import_batch(modeladmin, request, queryset):
     # Undo deletes works and authors: the admin must be allowed to delete those too.
     if not (
-        request.user.has_perm("works.delete_work")
-        and request.user.has_perm("profiles.delete_author")
+        request.user.has_perm("works.delete_work") and request.user.has_perm("works.delete_author")
     ):
         raise PermissionDenied
     batches = list(queryset[:2])
