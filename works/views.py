@@ -1,9 +1,9 @@
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from .models import Authorship, Work, WorkTopic
+from .models import Authorship, Work, WorkRedirect, WorkTopic
 
 
 def _get_work(pk: int) -> Work:
@@ -23,4 +23,12 @@ def _get_work(pk: int) -> Work:
 
 @require_GET
 def work_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "works/work_detail.html", {"work": _get_work(pk)})
+    try:
+        work = _get_work(pk)
+    except Http404:
+        # a work merged into another: its URL points there for good
+        kept = WorkRedirect.objects.filter(old_id=pk).values_list("work_id", flat=True).first()
+        if kept is None:
+            raise
+        return redirect("works:detail", pk=kept, permanent=True)
+    return render(request, "works/work_detail.html", {"work": work})
