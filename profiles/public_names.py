@@ -1,0 +1,27 @@
+"""The name other people see for a user: the researcher they are (the author record they own
+through an approved claim), else the name they gave, else a neutral word. Never the
+username or the email address."""
+
+from __future__ import annotations
+
+from .models import Claim
+
+MEMBER = "A BZPEER member"
+
+
+def public_name(user) -> str:
+    """One query the first time for a given user object, none after (kept on the object)."""
+    if user is None:
+        return MEMBER
+    cached = getattr(user, "_public_name", None)
+    if cached is not None:
+        return cached
+    researcher = (
+        Claim.objects.filter(user_id=user.pk, status=Claim.Status.APPROVED)
+        .order_by("decided_at", "pk")
+        .values_list("author__display_name", flat=True)
+        .first()
+    )
+    name = researcher or user.get_full_name().strip() or MEMBER
+    user._public_name = name
+    return name
