@@ -67,7 +67,8 @@ class DecideMixin:
             except ClaimError as error:
                 messages.error(request, str(error))
             else:
-                # the decision in "Recent actions" too, beside the object's own record
+                # the decision in "Recent actions" too, as the object now reads
+                obj.refresh_from_db()
                 LogEntry.objects.log_actions(
                     user_id=request.user.pk, queryset=[obj], action_flag=CHANGE, change_message=done
                 )

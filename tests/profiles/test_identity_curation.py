@@ -348,3 +348,31 @@ def test_staff_get_an_email_when_a_claim_waits(
     assert "A claim on Kang Liu" in mailoutbox[0].subject
     assert "Claims pending review: 1" in mailoutbox[0].body
     assert staff_waiting_notify(what="x") == 1
+
+
+# 5. Curator navigation
+
+
+@pytest.mark.django_db
+def test_author_page_in_admin_tells_same_named_authors_apart(
+    make_author, make_work, admin_client, django_assert_max_num_queries
+):
+    physicist, chemist = make_author("Kang Liu"), make_author("Kang Liu")
+    make_work([physicist, make_author("Ada Lovelace")], title="Quantum dots", year=2019)
+    make_work([make_author("Marie Curie"), chemist], title="Polymer membranes", year=2022)
+    client, _ = admin_client
+
+    with django_assert_max_num_queries(15):
+        page = client.get(reverse("admin:works_author_change", args=[physicist.pk]))
+    html = page.content.decode()
+    other = client.get(reverse("admin:works_author_change", args=[chemist.pk])).content.decode()
+    bylines = client.get(
+        reverse("admin:works_authorship_changelist") + f"?author__id__exact={chemist.pk}"
+    ).content.decode()
+
+    assert "Quantum dots" in html and "(2019)" in html and "with Ada Lovelace" in html
+    assert "Polymer membranes" not in html
+    assert "Polymer membranes" in other and "with Marie Curie" in other
+    assert f"?author__id__exact={physicist.pk}" in html
+    assert "Polymer membranes" in bylines and "Quantum dots" not in bylines
+    assert f"#{chemist.pk}" in bylines  # same names, told apart by id and slug

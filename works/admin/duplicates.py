@@ -106,6 +106,7 @@ class DuplicateWorkCandidateAdmin(admin.ModelAdmin):
             except DuplicateDecided as exc:
                 form.add_error(None, str(exc))
             else:
+                candidate.refresh_from_db()
                 LogEntry.objects.log_actions(
                     user_id=request.user.pk,
                     queryset=[candidate],
