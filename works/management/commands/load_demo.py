@@ -151,10 +151,11 @@ class Command(BaseCommand):
                 raise CommandError(f"{name}: {exc}") from exc
             self.stdout.write(f"{name}: {result.summary()} (import batch #{batch.pk})")
 
-        if self._loaded_already(SEED_FILE):
-            return
         seed = read_seed(FIXTURES / SEED_FILE)
         records, matched = seed_work_records(seed, read_bibtex(FIXTURES / SEED_BIBTEX))
+        summary = f"{len(records)} works, {len(matched)} with authors from {SEED_BIBTEX}"
+        if self._loaded_already(SEED_FILE, summary):
+            return
         with transaction.atomic():
             batch = ImportBatch.objects.create(
                 format=ImportBatch.Format.BIBTEX,
@@ -174,22 +175,20 @@ class Command(BaseCommand):
                 counts.touched_author_ids | {owner.pk}, why=Why.WORKS, sender=Command
             )
             researchers = self._seed_researchers(seed, records)
-        self.stdout.write(
-            f"{SEED_FILE}: {len(records)} works, {len(matched)} with authors from "
-            f"{SEED_BIBTEX}; {counts.summary()} (import batch #{batch.pk})"
-        )
+        self.stdout.write(f"{SEED_FILE}: {summary}; {counts.summary()} (import batch #{batch.pk})")
         if len(researchers) != 1:
             self.stderr.write(
                 f"{seed.display_name} is {len(researchers)} author records, not one: "
                 "the loader found no shared co-author or work to join them by."
             )
 
-    def _loaded_already(self, name: str) -> bool:
+    def _loaded_already(self, name: str, summary: str = "") -> bool:
         batch = ImportBatch.objects.filter(
             file_name=DEMO_PREFIX + name, status=ImportBatch.Status.SUCCEEDED
         ).first()
         if batch is not None:
-            self.stdout.write(f"{name}: loaded already by import batch #{batch.pk}; skipped.")
+            what = f" ({summary})" if summary else ""
+            self.stdout.write(f"{name}{what}: loaded already by import batch #{batch.pk}; skipped.")
         return batch is not None
 
     def _researcher(self, seed: Seed, batch: ImportBatch) -> Author:
