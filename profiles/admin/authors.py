@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from bzpeer.lib.events import Why, authors_changed_announce
 from works.imports.loader import assign_slugs
 from works.models import Author, Authorship, Institution
 
@@ -90,6 +91,8 @@ class AuthorAdmin(admin.ModelAdmin):
         if not change:  # a hand-made record: L0, a slug like an import's
             assign_slugs([obj])
         super().save_model(request, obj, form, change)
+        if change:  # name, bio, institution: the public page and co-authors' slices follow
+            authors_changed_announce([obj.pk], why=Why.PROFILE, sender=AuthorAdmin)
 
     @admin.display(description="Owner")
     def owner(self, obj: Author):
@@ -285,6 +288,12 @@ class AuthorshipAdmin(admin.ModelAdmin):
     filter_horizontal = ["institutions"]
     actions = [move_authorships, remove_authorships]
     readonly_fields = ["import_batch", "source_record"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # who a byline credits changes by Move/Remove (audited, sticky), never by hand
+        if obj is not None:
+            return ["work", "author", "position", "raw_author_name", *self.readonly_fields]
+        return self.readonly_fields
 
     @admin.display(description="Author", ordering="author__display_name")
     def author_with_id(self, obj: Authorship):

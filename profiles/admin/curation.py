@@ -167,6 +167,7 @@ def move_authorships(modeladmin, request, queryset):
     data = request.POST if request.POST.get("confirm") == "yes" else None
     form = MoveForm(data)
     if form.is_valid():
+        reason = form.cleaned_data["reason"]
         try:
             result = authorships_split(
                 authorships=list(queryset.order_by("work__year", "pk")),
@@ -178,6 +179,9 @@ def move_authorships(modeladmin, request, queryset):
             modeladmin.message_user(request, f"Not moved: {exc}", messages.ERROR)
             return None
         made = "new author " if result.created else ""
+        log_decision(
+            request, result.author, f"{result.authorships} authorship(s) moved here: {reason}"
+        )
         modeladmin.message_user(
             request,
             f"Moved {result.authorships} authorship(s) to {made}{result.author}.",

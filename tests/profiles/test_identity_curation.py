@@ -376,3 +376,46 @@ def test_author_page_in_admin_tells_same_named_authors_apart(
     assert f"?author__id__exact={physicist.pk}" in html
     assert "Polymer membranes" in bylines and "Quantum dots" not in bylines
     assert f"#{chemist.pk}" in bylines  # same names, told apart by id and slug
+
+
+@pytest.mark.django_db
+def test_bylines_cannot_be_reassigned_by_hand_in_admin(make_author, make_work, admin_client):
+    author, intruder = make_author("Kang Liu"), make_author("Someone Else")
+    work = make_work([author])
+    authorship = work.authorships.get()
+    client, token = admin_client
+
+    page = client.get(reverse("admin:works_authorship_change", args=[authorship.pk]))
+    work_page = client.get(reverse("admin:works_work_change", args=[work.pk]))
+    client.post(
+        reverse("admin:works_authorship_change", args=[authorship.pk]),
+        {"csrfmiddlewaretoken": token, "author": intruder.pk, "work": work.pk, "position": 0},
+    )
+
+    assert 'name="author"' not in page.content.decode()
+    assert 'name="authorships-0-author"' not in work_page.content.decode()
+    authorship.refresh_from_db()
+    assert authorship.author_id == author.pk
+
+
+@pytest.mark.django_db
+def test_admin_adds_an_author_with_a_slug_and_no_identity_by_hand(admin_client):
+    client, token = admin_client
+    response = client.post(
+        reverse("admin:works_author_add"),
+        {
+            "csrfmiddlewaretoken": token,
+            "display_name": "Grace Hopper",
+            "name_variants": "[]",
+            "open_to_collaborate": "on",
+            "verification_level": "4",
+            "orcid": ORCID_A,
+        },
+    )
+
+    assert response.status_code == 302
+    from works.models import Author
+
+    author = Author.objects.get(display_name="Grace Hopper")
+    assert author.slug == "grace-hopper"
+    assert (author.verification_level, author.orcid) == (VerificationLevel.L0, None)
