@@ -193,11 +193,12 @@ def authors_merge(
             setattr(keep, name, getattr(donor, name))
         for author in merged:  # the merged-away rows carry no id: imports find `keep`
             setattr(author, name, None)
-    filled = {}
+    filled: dict[int, dict[str, object]] = defaultdict(dict)  # {donor: {field: kept's value}}
     for name in ("arxiv_name", "bio", "last_known_institution_id"):
-        if not getattr(keep, name):
-            filled[name] = getattr(keep, name)
-            setattr(keep, name, next((v for a in merged if (v := getattr(a, name))), None) or "")
+        donor = next((a for a in merged if getattr(a, name)), None)
+        if not getattr(keep, name) and donor is not None:
+            filled[donor.pk][name] = getattr(keep, name)
+            setattr(keep, name, getattr(donor, name))
     keep.last_known_institution_id = keep.last_known_institution_id or None
     best = max(authors.values(), key=lambda a: a.verification_level)
     if best.pk != keep.pk and best.verification_level > keep.verification_level:
@@ -245,7 +246,7 @@ def authors_merge(
                 "names_added": sorted(
                     {author.display_name, *author.name_variants} & set(added_names)
                 ),
-                "fields_filled": filled if author is merged[0] else {},
+                "fields_filled": filled.get(author.pk, {}),
             },
         )
         for author in merged
@@ -319,7 +320,8 @@ def authors_unmerge(*, entry: AuthorAuditLog, user, reason: str) -> CurationResu
     names_added = set(details.get("names_added", []))
     keep.name_variants = [n for n in keep.name_variants if n not in names_added]
     for name, value in details.get("fields_filled", {}).items():
-        setattr(keep, name, value or ("" if name != "last_known_institution_id" else None))
+        if getattr(keep, name) == getattr(merged, name):  # not edited since the merge
+            setattr(keep, name, value or ("" if name != "last_known_institution_id" else None))
     kept_owned = Claim.objects.filter(author=keep, status=Claim.Status.APPROVED).exists()
     if not kept_owned and was_kept.get("verification_level"):
         keep.verification_level = int(was_kept["verification_level"][1:])

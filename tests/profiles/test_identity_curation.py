@@ -205,7 +205,12 @@ def test_unmerge_restores_both_records_from_the_audit_entry(
 ):
     keep = make_author("Kang Liu", slug="kang-liu", openalex_id="A1")
     other = make_author(
-        "K. Liu", slug="k-liu", orcid=ORCID_B, dblp_pid="12/3", name_variants=["Liu K."]
+        "K. Liu",
+        slug="k-liu",
+        orcid=ORCID_B,
+        dblp_pid="12/3",
+        name_variants=["Liu K."],
+        bio="Works on graphs.",
     )
     own_works = [make_work([other]) for _ in range(2)]
     make_work([keep])
@@ -220,7 +225,8 @@ def test_unmerge_restores_both_records_from_the_audit_entry(
     claim = Claim.objects.create(author=other, user=make_user())
     authors_merge(keep=keep, others=[other], user=curator, reason="looked the same")
     keep.refresh_from_db()
-    assert keep.orcid == ORCID_B and client.get("/researchers/k-liu/").status_code == 301
+    assert keep.orcid == ORCID_B and keep.bio == "Works on graphs."
+    assert client.get("/researchers/k-liu/").status_code == 301
 
     entry = AuthorAuditLog.objects.get(action="merge")
     result = authors_unmerge(entry=entry, user=curator, reason="two people after all")
@@ -231,7 +237,7 @@ def test_unmerge_restores_both_records_from_the_audit_entry(
     assert other.merged_into is None and result.authorships == 2
     assert (other.orcid, other.dblp_pid, other.name_variants) == (ORCID_B, "12/3", ["Liu K."])
     assert (keep.orcid, keep.dblp_pid, keep.openalex_id) == (None, None, "A1")
-    assert keep.name_variants == []
+    assert keep.name_variants == [] and keep.bio == "" and other.bio == "Works on graphs."
     assert set(Authorship.objects.filter(work__in=own_works).values_list("author", flat=True)) == {
         other.pk
     }
