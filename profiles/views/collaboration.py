@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import claims, collaboration, selectors
 from ..account_forms import InvitationForm, MessageForm
 from ..collaboration import CollaborationError
+from ..public_names import public_names_load
 from .access import redirect_to_kept
 
 
@@ -77,10 +78,13 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(thread)
         except CollaborationError as error:
             messages.error(request, str(error))
+    other = thread.other(request.user)
+    thread_messages = list(thread.messages.select_related("sender"))
+    public_names_load([other, *(m.sender for m in thread_messages)])  # one query for all
     context = {
         "conversation": thread,
-        "other": thread.other(request.user),
-        "thread_messages": thread.messages.select_related("sender"),
+        "other": other,
+        "thread_messages": thread_messages,
         "form": form,
     }
     return render(

@@ -81,3 +81,28 @@ def test_invitations_conversations_and_emails_show_the_researchers_name(
         assert "Kang Liu" in text
         assert sender.username not in text and "sender.person" not in text
     assert "From Kang Liu to you" in inbox and "With Kang Liu" in page
+
+
+def test_conversation_page_names_cost_one_query_however_many_messages(
+    make_account, make_author, make_owned, logged_in, django_assert_max_num_queries
+):
+    from profiles.collaboration import invitation_answer, invitation_send, message_send
+
+    owner, sender = make_account(), make_account()
+    record = make_author("Grace Hopper", open_to_collaborate=True)
+    make_owned(record, owner)
+    make_owned(make_author("Kang Liu"), sender)
+    invitation = invitation_send(author=record, sender=sender, subject="Hi", message="Hello")
+    invitation = invitation_answer(invitation_id=invitation.pk, user=owner, accept=True)
+    conversation = invitation.conversation
+    message_send(conversation=conversation, user=sender, body="one")
+    client = logged_in(owner)
+    with django_assert_max_num_queries(12) as few:
+        client.get(conversation.get_absolute_url())
+    for n in range(10):
+        message_send(conversation=conversation, user=sender if n % 2 else owner, body=f"{n}")
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = visible_text(client.get(conversation.get_absolute_url()).content)
+
+    assert page.count("Kang Liu") >= 6 and "With Kang Liu" in page
