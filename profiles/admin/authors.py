@@ -87,6 +87,11 @@ class AuthorAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # a record leaves by merge (301 for good) or by undoing the import that made it:
+        # both audited and reversible; a delete would be neither
+        return False
+
     def save_model(self, request, obj, form, change) -> None:
         if not change:  # a hand-made record: L0, a slug like an import's
             assign_slugs([obj])

@@ -425,3 +425,18 @@ def test_admin_adds_an_author_with_a_slug_and_no_identity_by_hand(admin_client):
     author = Author.objects.get(display_name="Grace Hopper")
     assert author.slug == "grace-hopper"
     assert (author.verification_level, author.orcid) == (VerificationLevel.L0, None)
+
+
+@pytest.mark.django_db
+def test_authors_are_not_deleted_in_admin(make_author, admin_client):
+    author = make_author("Kang Liu")
+    client, token = admin_client
+
+    delete = client.post(
+        reverse("admin:works_author_delete", args=[author.pk]),
+        {"csrfmiddlewaretoken": token, "post": "yes"},
+    )
+    listing = client.get(reverse("admin:works_author_changelist")).content.decode()
+
+    assert delete.status_code == 403 and "delete_selected" not in listing
+    assert type(author).objects.filter(pk=author.pk).exists()
