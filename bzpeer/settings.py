@@ -154,6 +154,12 @@ CELERY_BEAT_SCHEDULE["follow-digests"] = {
     "task": "profiles.tasks.follow_digests_send",
     "schedule": min(FOLLOW_DIGEST_EVERY_SECONDS, 3600.0),
 }
+# What waits for curators (claims, disputes, "not mine", likely duplicates), mailed to staff
+# once a day when anything does: profiles.review_queues.
+CELERY_BEAT_SCHEDULE["staff-review-digest"] = {
+    "task": "profiles.tasks.staff_review_digest",
+    "schedule": float(os.environ.get("STAFF_REVIEW_DIGEST_EVERY_SECONDS", "86400")),
+}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [

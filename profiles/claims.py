@@ -352,11 +352,11 @@ def claim_with_evidence(*, author: Author, user, links: list[str], note: str) ->
             claim.save()
     except IntegrityError:  # the same claim, submitted twice at once
         return Claim.objects.get(author=author, user=user, status=Claim.Status.PENDING)
-    _staff_tell(f"A claim on {author}")
+    staff_tell(f"A claim on {author}")
     return claim
 
 
-def _staff_tell(what: str) -> None:
+def staff_tell(what: str) -> None:
     """Staff get an email once the new item commits (a task: the request does not wait)."""
     from .tasks import staff_waiting_notify  # the tasks module imports this one
 
@@ -497,7 +497,7 @@ def claim_dispute(*, claim: Claim, user, note: str) -> ClaimDispute:
             dispute = ClaimDispute.objects.create(claim=claim, user=user, note=note.strip())
     except IntegrityError:
         return ClaimDispute.objects.get(claim=claim, user=user, status=ClaimDispute.Status.OPEN)
-    _staff_tell(f"A dispute about the claim on {claim.author}")
+    staff_tell(f"A dispute about the claim on {claim.author}")
     return dispute
 
 

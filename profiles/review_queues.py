@@ -69,3 +69,12 @@ def staff_waiting_notify(*, what: str) -> int:
     for email in recipients:  # one each: staff addresses are not shown to one another
         send_mail(subject, "\n".join(lines), None, [email])
     return len(recipients)
+
+
+def staff_review_digest() -> int:
+    """The beat task's daily reminder: mails staff when anything still waits (likely
+    duplicates found by imports included), nothing when every queue is empty."""
+    waiting = sum(q.count for q in review_queues())
+    if not waiting:
+        return 0
+    return staff_waiting_notify(what=f"{waiting} item(s)")

@@ -166,3 +166,8 @@ def follow_digests_send_chunk(user_ids: list[int]) -> int:
 @shared_task(**MAIL)
 def staff_waiting_notify(what: str) -> int:
     return review_queues.staff_waiting_notify(what=what)
+
+
+@shared_task(**MAIL)
+def staff_review_digest() -> int:
+    return review_queues.staff_review_digest()

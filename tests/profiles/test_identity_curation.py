@@ -440,3 +440,22 @@ def test_authors_are_not_deleted_in_admin(make_author, admin_client):
 
     assert delete.status_code == 403 and "delete_selected" not in listing
     assert type(author).objects.filter(pk=author.pk).exists()
+
+
+@pytest.mark.django_db
+def test_daily_digest_mails_staff_only_when_something_waits(
+    make_author, make_work, make_user, curator, mailoutbox
+):
+    from profiles.review_queues import staff_review_digest
+    from works.models import DuplicateWorkCandidate
+
+    assert staff_review_digest() == 0 and mailoutbox == []
+    DuplicateWorkCandidate.objects.create(
+        work_a=make_work(title="Same title"),
+        work_b=make_work(title="Same title"),
+        reason="same-title",
+    )
+
+    assert staff_review_digest() == 1
+    assert "Likely duplicate works: 1" in mailoutbox[0].body
+    assert mailoutbox[0].to == ["curator@example.org"]
