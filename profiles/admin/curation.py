@@ -243,7 +243,7 @@ class AuthorAuditLogAdmin(admin.ModelAdmin):
         "reason",
         "changes",
         "undone_by",
-        "details",
+        "what_moved",
     ]
     readonly_fields = fields
 
@@ -264,6 +264,11 @@ class AuthorAuditLogAdmin(admin.ModelAdmin):
     def other_link(self, obj: AuthorAuditLog):
         return _author_link(obj.other_author)
 
+    @admin.display(description="What moved")
+    def what_moved(self, obj: AuthorAuditLog):
+        lines = [line for k, v in obj.details.items() if (line := _detail_words(k, v))]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "-"
+
     @admin.display(description="What changed")
     def changes(self, obj: AuthorAuditLog):
         lines = obj.changes_in_words()
@@ -272,6 +277,39 @@ class AuthorAuditLogAdmin(admin.ModelAdmin):
         if obj.undone_by_id:
             lines.append("Unmerged since.")
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "-"
+
+
+DETAIL_WORDS = {
+    "authorships": "authorships moved",
+    "works": "works",
+    "follows_moved": "follows moved",
+    "follows_dropped": "follows merged (the user followed both)",
+    "claims": "claims moved",
+    "overrides": "byline decisions re-pointed",
+    "chained": "earlier merges re-pointed",
+    "ids_moved": "ids taken by the kept author",
+    "names_added": "names added",
+    "fields_filled": "fields filled from it",
+    "override_ids": "different persistent ids, merged on the admin's word",
+    "new_author": "moved to a new author",
+    "names": "printed names",
+    "claim": "claim",
+    "route": "claim route",
+    "reason_code": "reason code",
+    "merge": "undid merge entry",
+    "claims_back": "claims moved back",
+}
+
+
+def _detail_words(key: str, value) -> str:
+    label = DETAIL_WORDS.get(key, key.replace("_", " "))
+    if isinstance(value, list):
+        return f"{label}: {len(value)}" + (f" ({', '.join(map(str, value[:10]))})" if value else "")
+    if isinstance(value, dict):
+        return f"{label}: " + (", ".join(f"{k} {v}" for k, v in value.items()) or "none")
+    if isinstance(value, bool):
+        return label if value else ""
+    return f"{label}: {value}"
 
 
 def _author_link(author: Author | None):

@@ -254,6 +254,11 @@ def test_unmerge_restores_both_records_from_the_audit_entry(
     entry.refresh_from_db()
     assert entry.undone_by.action == "unmerge" and entry.undone_by.reason == "two people after all"
     assert client.get("/researchers/k-liu/").status_code == 200
+    client.force_login(curator)
+    entry_page = client.get(reverse("admin:profiles_authorauditlog_change", args=[entry.pk]))
+    words = entry_page.content.decode()
+    assert "authorships moved: 2" in words and "looked the same" in words
+    assert f"K. Liu: ORCID iD {ORCID_B} → none" in words and "Unmerged since." in words
     with pytest.raises(CurationError, match="unmerged already"):
         authors_unmerge(entry=entry, user=curator, reason="again")
 
