@@ -217,6 +217,12 @@ CELERY_BEAT_SCHEDULE["outbox-drain"] = {
     "schedule": OUTBOX_DRAIN_EVERY_SECONDS,
     "options": {"expires": max(OUTBOX_DRAIN_EVERY_SECONDS - 1, 1)},
 }
+# What waits for curators (claims, disputes, "not mine", likely duplicates), mailed to staff
+# once a day when anything does: profiles.review_queues.
+CELERY_BEAT_SCHEDULE["staff-review-digest"] = {
+    "task": "profiles.tasks.staff_review_digest",
+    "schedule": float(os.environ.get("STAFF_REVIEW_DIGEST_EVERY_SECONDS", "86400")),
+}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -239,6 +245,9 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
+# Usernames are random handles ("member-3f9a1c0b2d"), never made from the email address;
+# other people see a user's public name (profiles.public_names).
+ACCOUNT_ADAPTER = "profiles.account_adapter.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BZPEER] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"

@@ -124,12 +124,13 @@ REJECT_REASONS = [
 
 
 class ClaimDecisionForm(forms.Form):
-    APPROVE, REJECT, RAISE = "approve", "reject", "raise_l4"
+    APPROVE, REJECT, RAISE, REVOKE = "approve", "reject", "raise_l4", "revoke"
     decision = forms.ChoiceField(
         choices=[
             (APPROVE, "Approve (L2)"),
             (REJECT, "Reject"),
             (RAISE, "Raise an approved claim to L4 (documented review)"),
+            (REVOKE, "Revoke an approved claim: the record loses its owner and level"),
         ],
         widget=forms.RadioSelect,
     )
@@ -142,7 +143,8 @@ class ClaimDecisionForm(forms.Form):
     note = forms.CharField(
         max_length=255,
         required=False,
-        help_text="Shown to the claimant. Required to raise to L4: document the review.",
+        help_text="Shown to the claimant. Required to raise to L4 (document the review) and "
+        "to revoke (the reason).",
     )
 
     def clean(self) -> dict:
@@ -154,6 +156,8 @@ class ClaimDecisionForm(forms.Form):
             self.add_error("reason_code", "Choose a reason code for a rejection.")
         if decision == self.RAISE and not data.get("note", "").strip():
             self.add_error("note", "Document the review.")
+        if decision == self.REVOKE and not data.get("note", "").strip():
+            self.add_error("note", "Give the reason for revoking the claim.")
         return data
 
 

@@ -27,9 +27,10 @@ from django.utils import timezone
 
 from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.ids import normalize_orcid
+from bzpeer.lib.outbox.services import enqueue_on_commit
 from works.models import Author, VerificationLevel
 
-from .models import Claim, ClaimDispute, FeaturedWork, Follow
+from .models import AuthorAuditLog, Claim, ClaimDispute, FeaturedWork, Follow
 
 MAX_EVIDENCE_LINKS = 5
 EVIDENCE_ORCID = "ORCID iD confirmed by sign-in"
@@ -247,6 +248,23 @@ def _claim_changed(author_ids) -> None:
     authors_changed_announce(author_ids, why=Why.CLAIM, sender=_claim_changed)
 
 
+def _owner_words(user) -> str | None:
+    return f"{user} (user #{user.pk})" if user is not None else None
+
+
+def _audit_claim(claim: Claim, *, action: str, actor, before: dict, after: dict, reason: str):
+    """The claim decision in the author's audit log: level, evidence and owner, both sides."""
+    AuthorAuditLog.objects.create(
+        action=action,
+        actor=actor,
+        author_id=claim.author_id,
+        reason=reason[:255],
+        before={"author": before},
+        after={"author": after},
+        details={"claim": claim.pk, "route": claim.route, "reason_code": claim.reason_code},
+    )
+
+
 def _check_not_owned(author: Author, user, *, exclude_pk: int | None = None) -> None:
     owner = Claim.objects.filter(author=author, status=Claim.Status.APPROVED)
     if exclude_pk:
@@ -287,6 +305,22 @@ def _approve(
         raise ClaimConflict(ALREADY_OWNED) from error
     Author.objects.filter(pk=claim.author_id).update(
         verification_level=level, verification_evidence=summary[:255], updated_at=now
+    )
+    _audit_claim(
+        claim,
+        action=AuthorAuditLog.Action.CLAIM,
+        actor=decided_by or claim.user,
+        before={
+            "verification_level": f"L{author.verification_level}",
+            "verification_evidence": author.verification_evidence,
+            "owner": None,
+        },
+        after={
+            "verification_level": f"L{level}",
+            "verification_evidence": summary[:255],
+            "owner": _owner_words(claim.user),
+        },
+        reason=note or Claim.Reason(reason_code).label,
     )
     _claim_changed([claim.author_id])
     return claim
@@ -355,7 +389,16 @@ def claim_with_evidence(*, author: Author, user, links: list[str], note: str) ->
             claim.save()
     except IntegrityError:  # the same claim, submitted twice at once
         return Claim.objects.get(author=author, user=user, status=Claim.Status.PENDING)
+    staff_tell(f"A claim on {author}")
     return claim
+
+
+def staff_tell(what: str) -> None:
+    """Staff get an email once the new item commits (a task through the outbox: the request
+    never waits on the broker, and the email is sent when the broker is back)."""
+    from .tasks import staff_waiting_notify  # the tasks module imports this one
+
+    enqueue_on_commit(staff_waiting_notify, what)
 
 
 def require_reviewer(claim_user_id: int, admin) -> None:
@@ -404,6 +447,10 @@ def claim_raise_to_l4(*, claim_id: int, admin, note: str) -> Claim:
         raise ClaimError("This claim is already at L4.")
     if not note.strip():
         raise ClaimError("Document the review in the note.")
+    before = {
+        "verification_level": f"L{claim.level}",
+        "verification_evidence": claim.evidence_summary,
+    }
     claim.level = VerificationLevel.L4
     claim.evidence_summary = EVIDENCE_CURATED.format(evidence=claim.evidence_summary)[:255]
     claim.reason_code = Claim.Reason.CURATED
@@ -416,23 +463,46 @@ def claim_raise_to_l4(*, claim_id: int, admin, note: str) -> Claim:
         verification_evidence=claim.evidence_summary,
         updated_at=claim.decided_at,
     )
+    _audit_claim(
+        claim,
+        action=AuthorAuditLog.Action.CLAIM,
+        actor=admin,
+        before=before,
+        after={"verification_level": "L4", "verification_evidence": claim.evidence_summary},
+        reason=note,
+    )
     _claim_changed([claim.author_id])
     return claim
 
 
-def _end_ownership(claim: Claim, *, status: str) -> None:
-    """The record goes back to the level and evidence it had before the claim."""
+def _end_ownership(claim: Claim, *, status: str, actor=None, reason: str = "") -> None:
+    """The record goes back to the level and evidence it had before the claim, and has no
+    owner: level, evidence and ownership change together, in the audit log as one entry."""
     now = timezone.now()
+    before = {
+        "verification_level": f"L{claim.level}" if claim.level is not None else None,
+        "verification_evidence": claim.evidence_summary,
+        "owner": _owner_words(claim.user),
+    }
     claim.status = status
     claim.decided_at = now
     claim.save()
-    level = claim.previous_level if claim.previous_level is not None else VerificationLevel.L1
+    previous = claim.previous_level if claim.previous_level is not None else VerificationLevel.L1
+    level = min(previous, VerificationLevel.L1)
+    # evidence of an unclaimed level is kept; a claim's evidence never outlives its claim
+    evidence = claim.previous_evidence if previous <= VerificationLevel.L1 else ""
     Author.objects.filter(pk=claim.author_id).update(
-        verification_level=min(level, VerificationLevel.L1),
-        verification_evidence=claim.previous_evidence if level <= VerificationLevel.L1 else "",
-        updated_at=now,
+        verification_level=level, verification_evidence=evidence, updated_at=now
     )
     FeaturedWork.objects.filter(author_id=claim.author_id).delete()
+    _audit_claim(
+        claim,
+        action=AuthorAuditLog.Action.REVOKE,
+        actor=actor or claim.user,
+        before=before,
+        after={"verification_level": f"L{level}", "verification_evidence": evidence, "owner": None},
+        reason=reason or claim.get_status_display(),
+    )
     _claim_changed([claim.author_id])
 
 
@@ -462,9 +532,11 @@ def claim_dispute(*, claim: Claim, user, note: str) -> ClaimDispute:
         return existing
     try:
         with transaction.atomic():
-            return ClaimDispute.objects.create(claim=claim, user=user, note=note.strip())
+            dispute = ClaimDispute.objects.create(claim=claim, user=user, note=note.strip())
     except IntegrityError:
         return ClaimDispute.objects.get(claim=claim, user=user, status=ClaimDispute.Status.OPEN)
+    staff_tell(f"A dispute about the claim on {claim.author}")
+    return dispute
 
 
 @transaction.atomic
@@ -488,5 +560,25 @@ def dispute_decide(*, dispute_id: int, admin, uphold: bool, note: str = "") -> C
             claim.reason_code = Claim.Reason.DISPUTE_UPHELD
             claim.decision_reason = note[:255]
             claim.decided_by = admin
-            _end_ownership(claim, status=Claim.Status.REVOKED)
+            _end_ownership(
+                claim, status=Claim.Status.REVOKED, actor=admin, reason=note or "dispute upheld"
+            )
     return dispute
+
+
+@transaction.atomic
+def claim_revoke(*, claim_id: int, admin, reason: str) -> Claim:
+    """An admin ends an approved claim (instead of deleting it): the record loses its owner
+    and goes back to the level and evidence it had before, and the claim stays as history."""
+    claim = Claim.objects.select_for_update().get(pk=claim_id)
+    if not (admin.is_active and admin.is_staff):
+        raise ClaimError("Only an admin revokes claims.")
+    if claim.status != Claim.Status.APPROVED:
+        raise ClaimError("Only an approved claim can be revoked.")
+    if not reason.strip():
+        raise ClaimError("Give a reason: the claimant and the audit log see it.")
+    claim.reason_code = Claim.Reason.REVOKED
+    claim.decision_reason = reason.strip()[:255]
+    claim.decided_by = admin
+    _end_ownership(claim, status=Claim.Status.REVOKED, actor=admin, reason=reason.strip())
+    return claim

@@ -24,6 +24,7 @@ from works.models import Author
 
 from .claims import author_owner_claim, user_has_verified_email
 from .models import Conversation, Invitation, Message
+from .public_names import public_names_load
 
 MAX_SUBJECT_LENGTH = 120
 MAX_INVITATION_LENGTH = 2000
@@ -50,13 +51,16 @@ def conversation_for_user(pk: int, user) -> Conversation:
 
 
 def inbox(user) -> dict:
-    """Invitations received and sent, and conversations: three bounded queries."""
+    """Invitations received and sent, and conversations: four bounded queries (the fourth:
+    the public names of the senders, profiles.public_names)."""
+    received = list(
+        Invitation.objects.filter(recipient=user)
+        .select_related("author", "sender", "conversation")
+        .order_by("-created_at", "-pk")[:100]
+    )
+    public_names_load([invitation.sender for invitation in received])
     return {
-        "received": list(
-            Invitation.objects.filter(recipient=user)
-            .select_related("author", "sender", "conversation")
-            .order_by("-created_at", "-pk")[:100]
-        ),
+        "received": received,
         "sent": list(
             Invitation.objects.filter(sender=user)
             .select_related("author", "conversation")

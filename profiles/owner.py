@@ -13,7 +13,7 @@ from django.utils import timezone
 from bzpeer.lib.events import Why, authors_changed_announce
 from works.models import Author, Authorship, Work
 
-from .claims import ClaimError, require_reviewer
+from .claims import ClaimError, require_reviewer, staff_tell
 from .curation import authorships_split
 from .models import Claim, FeaturedWork, WorkHiddenRequest
 
@@ -72,13 +72,15 @@ def work_not_mine(*, author: Author, user, work: Work, note: str) -> WorkHiddenR
     Author.objects.filter(pk=author.pk).update(updated_at=timezone.now())
     try:
         with transaction.atomic():
-            return WorkHiddenRequest.objects.create(
+            hidden = WorkHiddenRequest.objects.create(
                 author=author, work=work, authorship=authorship, requested_by=user, note=note
             )
     except IntegrityError:
         return WorkHiddenRequest.objects.get(
             author=author, work=work, status=WorkHiddenRequest.Status.PENDING
         )
+    staff_tell(f"A \u201cnot mine\u201d request on {author}")
+    return hidden
 
 
 @transaction.atomic

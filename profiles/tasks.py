@@ -22,7 +22,7 @@ from django.db import OperationalError
 from bzpeer.lib.outbox.services import send_now
 from works.models import Author
 
-from . import collaboration, digests, trust_engine
+from . import collaboration, digests, review_queues, trust_engine
 
 SCORES = {
     "queue": "scores",
@@ -166,3 +166,13 @@ def follow_digests_send() -> int:
 def follow_digests_send_chunk(user_ids: list[int]) -> int:
     # Each user is claimed before the email goes out, so a retried chunk skips them.
     return sum(digests.follow_digest_send(user_id=pk) for pk in user_ids)
+
+
+@shared_task(**MAIL)
+def staff_waiting_notify(what: str) -> int:
+    return review_queues.staff_waiting_notify(what=what)
+
+
+@shared_task(**MAIL)
+def staff_review_digest() -> int:
+    return review_queues.staff_review_digest()

@@ -19,6 +19,8 @@ QUEUES = {
     "profiles.tasks.invitation_notify": "default",
     "profiles.tasks.invitation_answered_notify": "default",
     "profiles.tasks.message_notify": "default",
+    "profiles.tasks.staff_waiting_notify": "default",
+    "profiles.tasks.staff_review_digest": "default",
     "profiles.tasks.follow_digests_send": "default",
     "profiles.tasks.follow_digests_send_chunk": "default",
     "graph.tasks.graph_slices_precompute": "graph",

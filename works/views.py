@@ -1,10 +1,10 @@
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from .citations import citable_loaded, formatted_references
-from .models import Authorship, Work, WorkTopic
+from .models import Authorship, Work, WorkRedirect, WorkTopic
 
 
 def _get_work(pk: int) -> Work:
@@ -27,7 +27,14 @@ def _get_work(pk: int) -> Work:
 
 @require_GET
 def work_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    work = _get_work(pk)
+    try:
+        work = _get_work(pk)
+    except Http404:
+        # a work merged into another: its URL points there for good
+        kept = WorkRedirect.objects.filter(old_id=pk).values_list("work_id", flat=True).first()
+        if kept is None:
+            raise
+        return redirect("works:detail", pk=kept, permanent=True)
     # the Cite control's references (citeproc-py, from the prefetched byline: no query)
     references = formatted_references(citable_loaded(work))
     # the byline's institutions, each once, in byline order: links to their pages

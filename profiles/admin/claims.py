@@ -8,8 +8,9 @@ that a record keeps one owner. Claims are never edited field by field here.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model
+from django.db.models import Case, Model, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -66,6 +67,11 @@ class DecideMixin:
             except ClaimError as error:
                 messages.error(request, str(error))
             else:
+                # the decision in "Recent actions" too, as the object now reads
+                obj.refresh_from_db()
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk, queryset=[obj], action_flag=CHANGE, change_message=done
+                )
                 messages.success(request, done)
                 return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
         context = {
@@ -94,11 +100,29 @@ class ClaimAdmin(DecideMixin, admin.ModelAdmin):
     list_filter = ["status", "route", "level"]
     list_select_related = ["author", "user", "decided_by"]
     search_fields = ["author__display_name", "user__username", "user__email"]
-    ordering = ["status", "created_at"]
+    # the review queue first (oldest pending on top), then the rest, newest first
+    ordering = [
+        Case(When(status=Claim.Status.PENDING, then=Value(0)), default=Value(1)).asc(),
+        "created_at",
+    ]
     decide_form_class = ClaimDecisionForm
     decide_title = "Decide claim"
 
+    def get_actions(self, request):
+        # no bulk delete: an approved claim ends by "revoke", which resets the record too
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Claim | None = None) -> bool:
+        if obj is not None and obj.status == Claim.Status.APPROVED:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def decide(self, request: HttpRequest, obj: Claim, data: dict) -> str:
+        if data["decision"] == ClaimDecisionForm.REVOKE:
+            claims.claim_revoke(claim_id=obj.pk, admin=request.user, reason=data["note"])
+            return f"Revoked: {obj.author} has no owner and is back to its earlier level."
         if data["decision"] == ClaimDecisionForm.RAISE:
             claims.claim_raise_to_l4(claim_id=obj.pk, admin=request.user, note=data["note"])
             return f"{obj.author} is now L4 (curated)."

@@ -31,7 +31,7 @@ class Claim(AdminDecision):
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
         RELEASED = "released", "Released"
-        REVOKED = "revoked", "Revoked after a dispute"
+        REVOKED = "revoked", "Revoked"
 
     class Route(models.TextChoices):
         ORCID = "orcid", "ORCID sign-in"
@@ -47,6 +47,7 @@ class Claim(AdminDecision):
         MISMATCH = "identity_mismatch", "The record belongs to another person"
         ALREADY_OWNED = "already_owned", "Another researcher already owns this record"
         DISPUTE_UPHELD = "dispute_upheld", "A dispute about this claim was upheld"
+        REVOKED = "revoked", "An admin revoked the claim"
         OTHER = "other", "Other: see the note"
 
     author = models.ForeignKey(Author, models.CASCADE, related_name="claims")

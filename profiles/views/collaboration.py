@@ -17,6 +17,7 @@ from bzpeer.lib.ratelimit import RateLimited
 from .. import claims, collaboration, selectors
 from ..account_forms import InvitationForm, MessageForm
 from ..collaboration import CollaborationError
+from ..public_names import public_names_load
 from .access import form_page, redirect_to_kept
 
 
@@ -83,10 +84,13 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
         except RateLimited as error:
             messages.error(request, str(error))
             limited = error
+    other = thread.other(request.user)
+    thread_messages = list(thread.messages.select_related("sender"))
+    public_names_load([other, *(m.sender for m in thread_messages)])  # one query for all
     context = {
         "conversation": thread,
-        "other": thread.other(request.user),
-        "thread_messages": thread.messages.select_related("sender"),
+        "other": other,
+        "thread_messages": thread_messages,
         "form": form,
     }
     return form_page(request, "profiles/conversation.html", context, limited)

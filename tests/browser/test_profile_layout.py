@@ -13,8 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 from playwright.sync_api import Browser, Page, expect
 
-from profiles.models import Institution
-from works.models import Venue, Work
+from works.models import Institution, Venue, Work
 
 pytestmark = pytest.mark.browser
 

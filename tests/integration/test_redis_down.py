@@ -138,6 +138,7 @@ def test_with_redis_down_pages_and_actions_answer_and_owed_work_runs_when_it_is_
     assert sorted(OutboxTask.objects.values_list("task", "args")) == [
         ("profiles.tasks.invitation_notify", [sent.pk]),
         ("profiles.tasks.message_notify", [said.pk]),
+        ("profiles.tasks.staff_waiting_notify", [f"A claim on {to_claim}"]),
     ]
 
     private_redis.start()

@@ -81,7 +81,7 @@ def test_authors_merge_moves_authorships_follows_and_claims(
     assert sorted(logs.values_list("other_author", flat=True)) == sorted([first.pk, second.pk])
     log = logs.get(other_author=first)
     assert log.actor == admin_user
-    assert log.details["reason"] == "same person"
+    assert log.reason == "same person"
     assert log.details["ids_moved"] == {"orcid": "0000-0002-1825-0097"}
     # the moved bylines are decisions later imports keep
     assert AuthorshipOverride.objects.filter(author=keep).count() == 3
@@ -91,7 +91,7 @@ def test_authors_merge_moves_authorships_follows_and_claims(
 def test_authors_merge_redirects_the_old_slug_permanently(client, make_author, admin_user):
     keep = make_author(slug="ada-lovelace")
     merged = make_author(slug="a-lovelace")
-    authors_merge(keep=keep, others=[merged], user=admin_user)
+    authors_merge(keep=keep, others=[merged], user=admin_user, reason="same person")
 
     response = client.get(merged.get_absolute_url())
 
@@ -103,8 +103,8 @@ def test_authors_merge_redirects_the_old_slug_permanently(client, make_author, a
 @pytest.mark.django_db
 def test_authors_merge_chain_resolves_in_one_redirect(client, make_author, admin_user):
     oldest, middle, final = (make_author(slug=s) for s in ("oldest", "middle", "final"))
-    authors_merge(keep=middle, others=[oldest], user=admin_user)
-    authors_merge(keep=final, others=[middle], user=admin_user)
+    authors_merge(keep=middle, others=[oldest], user=admin_user, reason="same person")
+    authors_merge(keep=final, others=[middle], user=admin_user, reason="same person")
 
     response = client.get(oldest.get_absolute_url())
 
@@ -124,7 +124,7 @@ def test_authors_merge_query_count_does_not_grow_with_authorships(
             make_work([other])
         Follow.objects.create(user=make_user(), author=other)
         with CaptureQueriesContext(connection) as queries:
-            authors_merge(keep=keep, others=[other], user=admin_user)
+            authors_merge(keep=keep, others=[other], user=admin_user, reason="same person")
         return len(queries)
 
     small, large = merge_with(2), merge_with(30)
@@ -140,7 +140,7 @@ def test_authors_merge_refuses_two_claimed_authors(make_author, make_user, admin
     Claim.objects.create(author=other, user=make_user(), status=Claim.Status.APPROVED)
 
     with pytest.raises(CurationError, match="claimed"):
-        authors_merge(keep=keep, others=[other], user=admin_user)
+        authors_merge(keep=keep, others=[other], user=admin_user, reason="same person")
 
     other.refresh_from_db()
     assert other.merged_into is None
@@ -150,10 +150,10 @@ def test_authors_merge_refuses_two_claimed_authors(make_author, make_user, admin
 @pytest.mark.django_db
 def test_authors_merge_refuses_an_author_merged_already(make_author, admin_user):
     keep, other, third = make_author(), make_author(), make_author()
-    authors_merge(keep=keep, others=[other], user=admin_user)
+    authors_merge(keep=keep, others=[other], user=admin_user, reason="same person")
 
     with pytest.raises(CurationError, match="already merged"):
-        authors_merge(keep=third, others=[other], user=admin_user)
+        authors_merge(keep=third, others=[other], user=admin_user, reason="same person")
 
 
 # Split and remove
@@ -206,7 +206,7 @@ def test_authorships_split_refuses_authorships_of_two_authors(make_author, make_
 @pytest.mark.django_db
 def test_authorships_split_refuses_a_merged_target(make_author, make_work, admin_user):
     author, merged, keep = make_author(), make_author(), make_author()
-    authors_merge(keep=keep, others=[merged], user=admin_user)
+    authors_merge(keep=keep, others=[merged], user=admin_user, reason="same person")
     work = make_work([author])
 
     with pytest.raises(CurationError, match="merged"):
@@ -266,7 +266,7 @@ def test_merge_admin_action_chooses_the_kept_author_then_merges(make_author, mak
     other.refresh_from_db()
     assert other.merged_into == keep
     assert keep.authorships.count() == 1
-    assert AuthorAuditLog.objects.get().details["reason"] == "dup"
+    assert AuthorAuditLog.objects.get().reason == "dup"
 
 
 @pytest.mark.django_db
@@ -317,6 +317,7 @@ def test_move_admin_action_moves_to_a_new_or_named_author(make_author, make_work
             "_selected_action": [first.pk],
             "confirm": "yes",
             "to_author": "",
+            "reason": "another Wei Zhang",
             "csrfmiddlewaretoken": token,
         },
     )
@@ -327,6 +328,7 @@ def test_move_admin_action_moves_to_a_new_or_named_author(make_author, make_work
             "_selected_action": [second.pk],
             "confirm": "yes",
             "to_author": "wei-zhang-2",
+            "reason": "the other Wei Zhang",
             "csrfmiddlewaretoken": token,
         },
     )

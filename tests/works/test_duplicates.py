@@ -105,6 +105,8 @@ def test_duplicates_merge_keeps_the_older_work_and_moves_what_it_lacks(
     WorkTopic.objects.create(work=newer, topic=topic_both)
     WorkTopic.objects.create(work=newer, topic=topic_newer)
     admin = make_user(is_staff=True)
+    # (BibTeX works also carry the keyword taxonomy's topics, given at import)
+    topics = set(WorkTopic.objects.filter(work__in=[older, newer]).values_list("topic", flat=True))
 
     kept = work_duplicates_merge(candidate=candidate, user=admin)
 
@@ -113,7 +115,8 @@ def test_duplicates_merge_keeps_the_older_work_and_moves_what_it_lacks(
     byline = list(kept.authorships.order_by("position").values_list("raw_author_name", flat=True))
     # "Kaiming He" is on both bylines once; Jian Sun moves over
     assert byline == ["He, Kaiming", "Zhang, Xiangyu", "Jian Sun"]
-    assert set(kept.work_topics.values_list("topic", flat=True)) == {topic_both.pk, topic_newer.pk}
+    assert set(kept.work_topics.values_list("topic", flat=True)) == topics
+    assert {topic_both.pk, topic_newer.pk} <= topics
     kept.refresh_from_db()
     assert (kept.doi, kept.arxiv_id) == ("10.1000/first.1", "1512.03385")
     candidate.refresh_from_db()
@@ -129,27 +132,86 @@ def test_duplicates_merge_keeps_the_older_work_and_moves_what_it_lacks(
 
 
 @pytest.mark.django_db
-def test_duplicates_admin_merge_and_dismiss_actions(imported, client, make_user):
+def test_duplicates_admin_review_side_by_side_then_merge_keeping_the_chosen_work(
+    imported, client, make_user
+):
+    from django.contrib.admin.models import LogEntry
+
     admin = make_user(is_staff=True, is_superuser=True)
     client.force_login(admin)
     url = reverse("admin:works_duplicateworkcandidate_changelist")
     same = DuplicateWorkCandidate.objects.get(reason="same-title")
     similar = DuplicateWorkCandidate.objects.get(reason="similar-title")
+    older, newer = same.work_a, same.work_b
+    review = reverse("admin:works_duplicateworkcandidate_review", args=[same.pk])
 
-    page = client.get(url)
-    assert page.status_code == 200
-    assert "Deep Residual Learning for Image Recognition" in page.content.decode()
+    listing = client.get(url).content.decode()
+    page = client.get(review).content.decode()
+    assert "Deep Residual Learning for Image Recognition" in listing and review in listing
+    assert "merge_keep_older" not in listing  # no merge without its confirmation page
+    # side by side: both bylines, both years, both DOIs, a choice of the work to keep
+    for text in ("He, Kaiming", "Jian Sun", "10.1000/first.1", "10.1000/second.1", "1512.03385"):
+        assert text in page
+    assert f'name="keep" value="{newer.pk}"' in page
 
-    response = client.post(
-        url, {"action": "merge_keep_older", "_selected_action": [same.pk]}, follow=True
-    )
-    assert "Merged 1 pair(s)." in response.content.decode()
+    no_reason = client.post(review, {"decision": "merge", "keep": newer.pk, "reason": ""})
+    assert no_reason.status_code == 200 and Work.objects.filter(pk=older.pk).exists()
+    merged = client.post(review, {"decision": "merge", "keep": newer.pk, "reason": "same paper"})
     response = client.post(url, {"action": "dismiss", "_selected_action": [similar.pk]})
-    assert response.status_code == 302
+
+    assert merged.status_code == 302 and response.status_code == 302
     same.refresh_from_db()
     similar.refresh_from_db()
     assert (same.status, similar.status) == ("merged", "dismissed")
+    assert same.work_a_id == newer.pk and not Work.objects.filter(pk=older.pk).exists()
     assert similar.decided_by == admin
+    newer.refresh_from_db()
+    assert newer.arxiv_id == "1512.03385" and newer.doi == "10.1000/second.1"
+    # the merged-away work's URL answers 301 to the kept one
+    gone = client.get(reverse("works:detail", args=[older.pk]))
+    assert gone.status_code == 301 and gone["Location"] == newer.get_absolute_url()
+    messages = set(LogEntry.objects.values_list("change_message", flat=True))
+    assert f"Pair #{same.pk} merged into work #{newer.pk}. Reason: same paper" in messages
+    assert "Dismissed: not duplicates." in messages
+
+
+@pytest.mark.django_db
+def test_duplicates_unmerge_brings_the_removed_work_back_whole(
+    imported, client, make_user, make_topic
+):
+    admin = make_user(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    same = DuplicateWorkCandidate.objects.get(reason="same-title")
+    older, newer = same.work_a, same.work_b
+    topic = make_topic()
+    WorkTopic.objects.create(work=newer, topic=topic, score=0.5)
+    before = Work.objects.values().get(pk=newer.pk)
+    topics = sorted(WorkTopic.objects.filter(work=newer).values_list("topic", "score"))
+    byline = list(
+        newer.authorships.order_by("position").values_list("pk", "raw_author_name", "author")
+    )
+    older_byline = list(older.authorships.order_by("position").values_list("pk", "author"))
+    work_duplicates_merge(candidate=same, user=admin, reason="same paper")
+    assert client.get(reverse("works:detail", args=[newer.pk])).status_code == 301
+    review = reverse("admin:works_duplicateworkcandidate_review", args=[same.pk])
+    assert "Unmerge" in client.get(review).content.decode()
+
+    response = client.post(review, {"decision": "unmerge", "reason": "two versions"})
+
+    assert response.status_code == 302
+    assert Work.objects.values().get(pk=newer.pk) == before
+    assert (
+        list(newer.authorships.order_by("position").values_list("pk", "raw_author_name", "author"))
+        == byline
+    )
+    assert list(older.authorships.order_by("position").values_list("pk", "author")) == older_byline
+    assert sorted(WorkTopic.objects.filter(work=newer).values_list("topic", "score")) == topics
+    assert (topic.pk, 0.5) in topics
+    older.refresh_from_db()
+    assert (older.doi, older.arxiv_id) == ("10.1000/first.1", None)
+    same.refresh_from_db()
+    assert (same.status, same.work_a_id, same.work_b_id) == ("open", older.pk, newer.pk)
+    assert client.get(reverse("works:detail", args=[newer.pk])).status_code == 200
 
 
 @pytest.mark.django_db
@@ -165,8 +227,8 @@ def test_duplicates_admin_merge_needs_permission_to_delete_works(imported, clien
     client.force_login(staff)
     same = DuplicateWorkCandidate.objects.get(reason="same-title")
     response = client.post(
-        reverse("admin:works_duplicateworkcandidate_changelist"),
-        {"action": "merge_keep_older", "_selected_action": [same.pk]},
+        reverse("admin:works_duplicateworkcandidate_review", args=[same.pk]),
+        {"decision": "merge", "keep": same.work_a_id, "reason": "same"},
     )
     assert response.status_code == 403
     same.refresh_from_db()

@@ -119,3 +119,25 @@ def test_load_demo_twice_changes_nothing(db, django_capture_on_commit_callbacks)
     assert set(Authorship.objects.values_list("pk", "work_id", "author_id", "position")) == (
         authorships
     )
+
+
+def test_load_demo_goes_through_batches_that_undo(loaded, make_user):
+    from works.imports.undo import import_batch_undo
+    from works.models import ImportBatch
+
+    batches = list(ImportBatch.objects.order_by("-pk"))
+    assert [b.file_name for b in reversed(batches)] == [
+        "demo/openalex/rag_institutions_sample.json.gz",
+        "demo/openalex/rag_authors_sample.json.gz",
+        "demo/openalex/rag_works_sample.json.gz",
+        "demo/seed_works.json",
+    ]
+    assert {b.status for b in batches} == {"succeeded"}
+    seed_batch = batches[0]
+    assert seed_batch.counts["created"]["works"] == 24
+
+    import_batch_undo(batch=seed_batch, user=make_user(is_staff=True))
+
+    assert not Work.objects.filter(source="seed").exists()
+    assert not Author.objects.filter(name_key="mingli song", source="seed").exists()
+    assert Work.objects.count() == 195

@@ -98,7 +98,7 @@ def test_sticky_reimport_keeps_a_merge_of_name_only_authors(db, admin_user):
     keep = Author.objects.create(
         display_name="John Smith", slug="john-smith", orcid="0000-0001-5109-3700"
     )
-    authors_merge(keep=keep, others=[smith], user=admin_user)
+    authors_merge(keep=keep, others=[smith], user=admin_user, reason="same person")
     authors_before = Author.objects.count()
 
     load_records([work(1)], source="bibtex")

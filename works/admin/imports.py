@@ -11,10 +11,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from works.imports.batches import import_batch_progress
 from works.imports.detect import SNIFF_BYTES, FormatUnknown, sniff_format
@@ -22,9 +23,22 @@ from works.imports.loader import ENTITY_KINDS
 from works.models import BatchChange, ImportBatch
 from works.tasks import import_batch_enqueue_on_commit
 
-from .undo import undo_import_batch
+from .undo import undo_confirm, undo_import_batch
 
 UPLOAD_FIELDS = ["file", "format", "skip_bad"]
+# What the batch page shows as fields: none is editable, and none repeats the status block
+# (status, records read, counts, errors: the live fragment _progress.html shows those).
+BATCH_FIELDS = [
+    "file_name",
+    "uploaded_file",
+    "format",
+    "skip_bad",
+    "bytes_total",
+    "created_by",
+    "created_at",
+    "undone_at",
+    "undone_by",
+]
 ERRORS_SHOWN = 500
 
 
@@ -88,16 +102,18 @@ class ImportBatchUploadMixin:
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        if obj is None:
-            return UPLOAD_FIELDS
-        # counts and errors are shown as tables by the progress fragment
-        return [f for f in super().get_fields(request, obj) if f not in ("counts", "errors")]
+        return UPLOAD_FIELDS if obj is None else BATCH_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
-        own = ["file_name", "file", "format", "skip_bad", "bytes_total"]
-        return own + [f for f in super().get_readonly_fields(request, obj) if f not in own]
+        # a batch is written by its run and its undo, never by hand
+        return [] if obj is None else BATCH_FIELDS
+
+    @admin.display(description="Uploaded file")
+    def uploaded_file(self, obj: ImportBatch):
+        if not obj.file:
+            return "- (imported from a path on the server)"
+        url = reverse("admin:works_importbatch_download", args=[obj.pk])
+        return format_html('<a href="{}">Download {}</a>', url, obj.file_name)
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
@@ -119,16 +135,72 @@ class ImportBatchUploadMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         batch = self.get_object(request, object_id)
         if batch is not None:
-            extra_context = {**batch_progress_context(batch), **(extra_context or {})}
+            extra_context = {
+                **batch_progress_context(batch),
+                "show_save": False,
+                "show_save_and_continue": False,
+                "show_save_and_add_another": False,
+                "can_undo": batch.status == ImportBatch.Status.SUCCEEDED,
+                **(extra_context or {}),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        progress = path(
-            "<int:pk>/progress/",
-            self.admin_site.admin_view(self.progress_view),
-            name="works_importbatch_progress",
-        )
-        return [progress, *super().get_urls()]
+        own = [
+            path(
+                "<int:pk>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="works_importbatch_progress",
+            ),
+            path(
+                "<int:pk>/file/",
+                self.admin_site.admin_view(self.download_view),
+                name="works_importbatch_download",
+            ),
+            path(
+                "<int:pk>/undo/",
+                self.admin_site.admin_view(self.undo_view),
+                name="works_importbatch_undo",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def download_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The uploaded file, to staff who may see the batch (media is not served publicly)."""
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        if not (request.user.is_staff and self.has_view_permission(request, batch)):
+            raise PermissionDenied
+        if not batch.file:
+            raise Http404("This batch was imported from a path on the server, not uploaded.")
+        try:
+            handle = batch.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("The uploaded file is no longer stored.") from exc
+        name = batch.file_name.rsplit("/", 1)[-1]
+        return FileResponse(handle, as_attachment=True, filename=name)
+
+    def undo_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        if not self.has_change_permission(request, batch):
+            raise PermissionDenied
+        response = undo_confirm(self, request, batch)
+        return response or redirect("admin:works_importbatch_change", batch.pk)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a batch throws its undo log away: refused while the batch could be undone
+        # (or runs); an undone or failed batch can go.
+        if obj is not None and obj.status in (
+            ImportBatch.Status.PENDING,
+            ImportBatch.Status.RUNNING,
+            ImportBatch.Status.SUCCEEDED,
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, through the rule above
+        return actions
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         batch = get_object_or_404(ImportBatch, pk=pk)
@@ -139,6 +211,11 @@ class ImportBatchUploadMixin:
 
 
 def batch_progress_context(batch: ImportBatch) -> dict:
+    """The status block's numbers, all from one read of the batch so that they agree.
+
+    `import_errors`, not `errors`: the admin change form has its own `errors` (the form's),
+    and a non-empty one there shows "Please correct the error below."
+    """
     counts = batch.counts or {}
     rows = [
         {
@@ -150,12 +227,17 @@ def batch_progress_context(batch: ImportBatch) -> dict:
         for kind in ENTITY_KINDS
     ]
     errors = batch.errors or []
+    ran = batch.status in (ImportBatch.Status.SUCCEEDED, ImportBatch.Status.UNDONE)
+    duplicates_open = 0
+    if batch.status == ImportBatch.Status.SUCCEEDED and counts.get("duplicates_found"):
+        duplicates_open = counts["duplicates_found"]
     return {
         "batch": batch,
         "progress": import_batch_progress(batch=batch),
         "count_rows": rows if counts else [],
-        "skipped": len(errors) if batch.status == ImportBatch.Status.SUCCEEDED else 0,
-        "errors": errors[:ERRORS_SHOWN],
+        "skipped": len(errors) if ran else 0,
+        "duplicates_open": duplicates_open,
+        "import_errors": errors[:ERRORS_SHOWN],
         "errors_hidden": max(0, len(errors) - ERRORS_SHOWN),
         # what parsers dropped from records that were imported (bad ORCIDs, malformed ids)
         "warnings": counts.get("warnings", [])[:ERRORS_SHOWN],
@@ -167,21 +249,12 @@ def batch_progress_context(batch: ImportBatch) -> dict:
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ImportBatchUploadMixin, admin.ModelAdmin):
+    change_list_template = "admin/works/importbatch/change_list.html"
     list_display = ["file_name", "format", "status", "records_read", "created_by", "created_at"]
     list_filter = ["status", "format"]
     list_select_related = ["created_by"]
     search_fields = ["file_name"]
     actions = [undo_import_batch]
-    readonly_fields = [
-        "status",
-        "records_read",
-        "counts",
-        "errors",
-        "created_by",
-        "created_at",
-        "started_at",
-        "finished_at",
-    ]
 
 
 @admin.register(BatchChange)

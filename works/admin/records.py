@@ -24,10 +24,19 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 class AuthorshipInline(admin.TabularInline):
+    """The byline, read-only: who it credits changes through Authorships' Move and Remove
+    actions, which are audited and kept by later imports."""
+
     model = Authorship
     fields = ["position", "author", "raw_author_name", "is_corresponding", "source"]
-    raw_id_fields = ["author"]
+    readonly_fields = fields
     extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class WorkTopicInline(admin.TabularInline):

@@ -7,6 +7,7 @@ and listed (skip_bad), never half-written.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from works.models import ImportBatch, Work
 
 from .detect import FormatUnknown, detect_format
 from .duplicates import work_duplicates_find
+from .keyword_topics import assign_topics
 from .loader import LoadCounts, load_records
 from .readers import BadRecord
-from .records import ParsedRecord, ParseError, RawRecord, parse_warnings_collected
+from .records import ParsedRecord, ParseError, RawRecord, WorkRecord, parse_warnings_collected
 from .registry import Importer, importer_for
 
 AUTO = ImportBatch.Format.AUTO.value
@@ -123,7 +125,17 @@ def _parsed_records(
         if record is None:
             result.counts.ignored += 1
         else:
-            yield record
+            yield with_keyword_topics(record)
+
+
+def with_keyword_topics(record: ParsedRecord) -> ParsedRecord:
+    """A work whose source names no topic (BibTeX, curated lists) gets them from the keyword
+    taxonomy (keyword_topics), as the demo's works do; sources with topics keep theirs."""
+    if isinstance(record, WorkRecord) and not record.topics:
+        topics = assign_topics(record.title, record.abstract)
+        if topics:
+            return dataclasses.replace(record, topics=topics)
+    return record
 
 
 def _error_for(importer: Importer, raw: RawRecord, exc: ParseError) -> RecordError:

@@ -6,6 +6,7 @@ from .imports import (
     DuplicateWorkCandidate,
     ExactJSONEncoder,
     ImportBatch,
+    WorkRedirect,
 )
 from .people import Author, AuthorQuerySet, Institution, VerificationLevel, search_names_for
 from .records import BYLINE_LENGTH, Authorship, Topic, Venue, Work, WorkQuerySet, WorkTopic
@@ -26,6 +27,7 @@ __all__ = [
     "VerificationLevel",
     "Work",
     "WorkQuerySet",
+    "WorkRedirect",
     "WorkTopic",
     "search_names_for",
 ]

@@ -182,3 +182,17 @@ class DuplicateWorkCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"works {self.work_a_id} / {self.work_b_id or '-'} ({self.status})"
+
+
+class WorkRedirect(models.Model):
+    """The id of a work merged into another: its URL answers 301 to the kept work.
+
+    Written by works.imports.duplicates.work_duplicates_merge, removed by its unmerge.
+    """
+
+    old_id = models.BigIntegerField(primary_key=True)
+    work = models.ForeignKey(Work, models.CASCADE, related_name="redirects_from")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"work {self.old_id} → {self.work_id}"

@@ -11,7 +11,9 @@ run it without ../shared:
   equals a seed work's gives that work its authors (and its arXiv id, if it has one).
 
 Seed works get their topics from `works.imports.keyword_topics` (arXiv classes by keyword).
-Re-running changes nothing: every write is an upsert keyed as the loader keys it.
+Each file (and the seed) is an import batch like any upload, named "demo/<file>", so the
+demo can be undone in admin. Re-running changes nothing: a part whose batch succeeded and
+was not undone is skipped, and every write is an upsert keyed as the loader keys it anyway.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.names import name_slug, normalize_name
 from bzpeer.lib.text import title_key
+from works.imports.batches import import_batch_run
 from works.imports.keyword_topics import assign_topics
 from works.imports.loader import LoadCounts, load_records
 from works.imports.readers import BadRecord
@@ -37,10 +41,10 @@ from works.imports.records import (
     WorkRecord,
     others_authorship,
 )
-from works.imports.run import ImportFailed, works_import
+from works.imports.run import ImportFailed
 from works.imports.sources import bibtex
 from works.imports.sources.openalex import first_code_url
-from works.models import Author, VerificationLevel, Work
+from works.models import Author, BatchChange, ImportBatch, VerificationLevel, Work
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 # Institutions first, then authors, then works: each file finds what it points to.
@@ -52,6 +56,7 @@ OPENALEX_FILES = (
 SEED_FILE = "seed_works.json"
 SEED_BIBTEX = "vipa_mingli_song.bib"
 SEED_SOURCE = "seed"
+DEMO_PREFIX = "demo/"
 ARXIV = VenueRecord(name="arXiv", type="repository")
 
 
@@ -133,33 +138,63 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         for name in OPENALEX_FILES:
+            if self._loaded_already(name):
+                continue
+            path = FIXTURES / name
+            batch = ImportBatch.objects.create(
+                format=ImportBatch.Format.OPENALEX,
+                file_name=DEMO_PREFIX + name,
+                bytes_total=path.stat().st_size,
+            )
             try:
-                result = works_import(path=FIXTURES / name, format="openalex")
+                result = import_batch_run(batch=batch, path=path)
             except ImportFailed as exc:
                 raise CommandError(f"{name}: {exc}") from exc
-            self.stdout.write(f"{name}: {result.summary()}")
+            self.stdout.write(f"{name}: {result.summary()} (import batch #{batch.pk})")
 
         seed = read_seed(FIXTURES / SEED_FILE)
         records, matched = seed_work_records(seed, read_bibtex(FIXTURES / SEED_BIBTEX))
+        summary = f"{len(records)} works, {len(matched)} with authors from {SEED_BIBTEX}"
+        if self._loaded_already(SEED_FILE, summary):
+            return
         with transaction.atomic():
-            owner = self._researcher(seed)
-            counts = load_records(records, source=SEED_SOURCE, counts=LoadCounts(), owner=owner)
+            batch = ImportBatch.objects.create(
+                format=ImportBatch.Format.BIBTEX,
+                file_name=DEMO_PREFIX + SEED_FILE,
+                bytes_total=(FIXTURES / SEED_FILE).stat().st_size,
+                status=ImportBatch.Status.RUNNING,
+                started_at=timezone.now(),
+            )
+            owner = self._researcher(seed, batch)
+            counts = load_records(
+                records, source=SEED_SOURCE, batch=batch, counts=LoadCounts(), owner=owner
+            )
+            batch.status, batch.finished_at = ImportBatch.Status.SUCCEEDED, timezone.now()
+            batch.records_read, batch.counts = len(records), counts.as_dict()
+            batch.save()
             authors_changed_announce(
                 counts.touched_author_ids | {owner.pk}, why=Why.WORKS, sender=Command
             )
             researchers = self._seed_researchers(seed, records)
-        self.stdout.write(
-            f"{SEED_FILE}: {len(records)} works, {len(matched)} with authors from "
-            f"{SEED_BIBTEX}; {counts.summary()}"
-        )
+        self.stdout.write(f"{SEED_FILE}: {summary}; {counts.summary()} (import batch #{batch.pk})")
         if len(researchers) != 1:
             self.stderr.write(
                 f"{seed.display_name} is {len(researchers)} author records, not one: "
                 "the loader found no shared co-author or work to join them by."
             )
 
-    def _researcher(self, seed: Seed) -> Author:
-        """The seed's own researcher: the one author the seed works are a list of."""
+    def _loaded_already(self, name: str, summary: str = "") -> bool:
+        batch = ImportBatch.objects.filter(
+            file_name=DEMO_PREFIX + name, status=ImportBatch.Status.SUCCEEDED
+        ).first()
+        if batch is not None:
+            what = f" ({summary})" if summary else ""
+            self.stdout.write(f"{name}{what}: loaded already by import batch #{batch.pk}; skipped.")
+        return batch is not None
+
+    def _researcher(self, seed: Seed, batch: ImportBatch) -> Author:
+        """The seed's own researcher: the one author the seed works are a list of. Made here
+        when missing, and then recorded in the batch, so that undoing the seed removes it."""
         author = (
             Author.objects.filter(source=SEED_SOURCE, name_key=normalize_name(seed.display_name))
             .order_by("pk")
@@ -176,6 +211,13 @@ class Command(BaseCommand):
                 source=SEED_SOURCE,
                 verification_level=VerificationLevel.L1,
                 verification_evidence="Imported from arXiv listings and curated BibTeX",
+                import_batch=batch,
+            )
+            BatchChange.objects.create(
+                batch=batch,
+                model=Author._meta.label_lower,
+                object_pk=author.pk,
+                action=BatchChange.Action.CREATED,
             )
         return author
 
