@@ -38,7 +38,7 @@ from bzpeer.lib.cache import CACHE_ERRORS
 from bzpeer.lib.versions import author_version, author_version_key
 from works.models import Author
 
-from . import claims
+from . import viewer
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def _live_author_statement() -> tuple[str, tuple]:
     stand_in = SimpleNamespace(pk=_USER, is_authenticated=True)
     authors = (
         Author.objects.only(*LIVE_FIELDS)
-        .annotate(**claims.viewer_annotations(stand_in))
+        .annotate(**viewer.viewer_annotations(stand_in))
         .filter(slug=_SLUG)
     )
     return authors.query.sql_with_params()
@@ -214,7 +214,7 @@ def _live_author_statement() -> tuple[str, tuple]:
 
 def author_for_viewer(slug: str, user) -> Author | None:
     """The author's row with the viewer's claim and follow columns (one query), for
-    claims.author_viewer; None when no author has that slug."""
+    viewer.author_viewer; None when no author has that slug."""
     sql, params = _live_author_statement()
     values = {_SLUG: slug, _USER: user.pk}
     rows = list(Author.objects.raw(sql, [values.get(p, p) for p in params]))

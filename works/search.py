@@ -22,6 +22,9 @@ Results: researchers and works merged in one list by relevance (0..1; a research
 how their name matched, a work's is ts_rank_cd normalised as rank/(rank+1), plus 0.1 for a
 title hit), then by works (researchers) or citations (works). Facets count the candidates:
 kind, work type, decade, topic (top TOPIC_FACETS).
+
+A little over 500 lines on purpose: the PostgreSQL and SQLite paths of each step (candidates,
+ranking, facets) sit side by side, so a change to one shows what the other must match.
 """
 
 from __future__ import annotations

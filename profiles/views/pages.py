@@ -17,7 +17,8 @@ from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
 from works.models import Author
 
-from .. import claims, page_cache, selectors, works_list
+from .. import page_cache, selectors, works_list
+from .. import viewer as viewers
 from .access import redirect_to_kept
 
 SEARCH_RESULTS_PER_PAGE = 20
@@ -67,7 +68,7 @@ def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
-    viewer = claims.author_viewer(author, request.user)
+    viewer = viewers.author_viewer(author, request.user)
     if author.hidden and not viewer.sees_hidden:
         # Consent: the owner took the profile off public pages (profiles/claims.py).
         return render(request, "profiles/author_hidden.html", status=404)

@@ -393,7 +393,7 @@ def test_sort_and_filter_through_htmx_keep_the_state_in_the_url(page, live_serve
     assert _titles(page)[0] != newest
     expect(page.get_by_role("link", name="Oldest")).to_be_focused()  # focus kept on swap
 
-    page.get_by_label("Type").select_option("article")
+    page.get_by_label("Type", exact=True).select_option("article")
     page.get_by_label("From year").fill("2020")
     page.get_by_role("button", name="Apply filters").click()
 
@@ -417,7 +417,7 @@ def test_sort_and_filter_without_javascript(browser, live_server, scholar):
     cited = [int(c) for c in re.findall(r"cited by (\d+)", page.locator("#works").inner_text())]
     assert cited == sorted(cited, reverse=True) and cited
 
-    page.get_by_label("Type").select_option("article")
+    page.get_by_label("Type", exact=True).select_option("article")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r"sort=cited.*type=article"))
     assert page.locator(".work-item").count() == 6
