@@ -17,7 +17,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 
-from bzpeer.bench_views import MAX_BYTES, _lines
+from bench.reference_view import MAX_BYTES, _lines
 
 TEMPLATE = engines["django"].from_string(
     '<!doctype html><html lang="en"><head><title>Reference search</title></head><body><main>'
