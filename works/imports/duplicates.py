@@ -1,7 +1,8 @@
 """Likely duplicate works: found after each import, merged or dismissed by a curator.
 
 Works that share a persistent id are one work already (the loader's identity rules); this
-catches the same paper under different ids or none, by title and year.
+catches the same paper under different ids or none, by title and year (typos included: a
+trigram index on PostgreSQL), and a preprint beside its published version.
 """
 
 from __future__ import annotations
@@ -18,12 +19,27 @@ from bzpeer.lib.events import Why, authors_changed_announce
 from bzpeer.lib.names import normalize_name
 from works.models import Authorship, DuplicateWorkCandidate, Work, WorkTopic
 
+# A pair is queued when its normalised titles (title_key) have a difflib ratio of at least
+# DUPLICATE_TITLE_RATIO (a typo in a 40-letter title is ~0.97, "…All You Need" / "…All You
+# Want" 0.89), and its years are the same or adjacent; a preprint and a published version
+# (an arXiv id on one, a DOI on the other) need DUPLICATE_PREPRINT_RATIO, their years at
+# most DUPLICATE_PREPRINT_YEARS apart (journals take time).
 DUPLICATE_TITLE_RATIO = 0.93
-DUPLICATE_PREFIX_WORDS = 3
-# Works sharing a year and the first title words beyond this many ("a survey of" 2020) are
-# too common a start to compare pairwise; only exact title matches are looked for there.
+DUPLICATE_PREPRINT_RATIO = 0.9
+DUPLICATE_YEARS = 1
+DUPLICATE_PREPRINT_YEARS = 2
+# PostgreSQL finds the candidates with pg_trgm's `%` on the trigram GIN index of title_key
+# (migration 0008): a typo anywhere in the title keeps most trigrams (~0.8 for one typo in a
+# 40-letter title), so this threshold finds every pair the ratio above accepts in practice.
+DUPLICATE_TRGM_THRESHOLD = 0.5
+# At most this many candidates per work (the most common titles: "Introduction", "Preface").
 DUPLICATE_GROUP_LIMIT = 100
 DUPLICATE_CHUNK = 500
+# SQLite has no trigram index: candidates there share the first title words (a typo in
+# them is missed), compared with difflib as on PostgreSQL.
+DUPLICATE_PREFIX_WORDS = 3
+
+ARXIV_DOI_PREFIX = "10.48550/"
 
 
 def _title_prefix(key: str) -> str:
@@ -33,11 +49,14 @@ def _title_prefix(key: str) -> str:
 def work_duplicates_find(*, work_ids: Iterable[int]) -> int:
     """Queues likely duplicates of the given works for review; returns how many pairs it added.
 
-    A pair is two works of the same year with the same normalised title (`title_key`), or
-    with near-identical titles (difflib ratio ≥ DUPLICATE_TITLE_RATIO) that share their
-    first three title words. Works that share a persistent id are one work already, so
-    every pair has different (or missing) ids. A pair already queued, merged or dismissed
-    is not queued again. A fixed number of queries per chunk of DUPLICATE_CHUNK works.
+    A pair is two works of the same or adjacent year with the same normalised title
+    (`title_key`) or near-identical ones (difflib ratio ≥ DUPLICATE_TITLE_RATIO), or a
+    preprint and a published version (arXiv id on one, a non-arXiv DOI on the other; ratio
+    ≥ DUPLICATE_PREPRINT_RATIO, years ≤ DUPLICATE_PREPRINT_YEARS apart). Candidates come
+    from the pg_trgm index on PostgreSQL, from the first title words on SQLite. Works that
+    share a persistent id are one work already, so every pair has different (or missing)
+    ids. A pair already queued, merged or dismissed is not queued again. A fixed number of
+    queries per chunk of DUPLICATE_CHUNK works.
     """
     added = 0
     iterator = iter(work_ids)
@@ -46,32 +65,25 @@ def work_duplicates_find(*, work_ids: Iterable[int]) -> int:
     return added
 
 
+# (pk, title_key, year, doi, arxiv_id)
+WorkKey = tuple[int, str, int | None, str | None, str | None]
+
+
 def _duplicates_in_chunk(work_ids: list[int]) -> int:
-    mine = list(
+    mine: list[WorkKey] = list(
         Work.objects.filter(pk__in=work_ids)
         .exclude(title_key="")
-        .values_list("pk", "title_key", "year")
+        .values_list("pk", "title_key", "year", "doi", "arxiv_id")
     )
     if not mine:
         return 0
-    groups: dict[tuple[str, int | None], list[tuple[int, str]]] = defaultdict(list)
-    for pk, key, year in _works_with_prefixes({(_title_prefix(k), y) for _, k, y in mine}):
-        groups[(_title_prefix(key), year)].append((pk, key))
-
     pairs: dict[tuple[int, int], tuple[str, float]] = {}
-    for pk, key, year in mine:
-        group = groups[(_title_prefix(key), year)]
-        compare = len(group) <= DUPLICATE_GROUP_LIMIT
-        for other_pk, other_key in group:
-            if other_pk == pk:
-                continue
-            pair = (min(pk, other_pk), max(pk, other_pk))
-            if other_key == key:
-                pairs[pair] = (DuplicateWorkCandidate.Reason.SAME_TITLE, 1.0)
-            elif compare and pair not in pairs:
-                ratio = _title_ratio(key, other_key)
-                if ratio >= DUPLICATE_TITLE_RATIO:
-                    pairs[pair] = (DuplicateWorkCandidate.Reason.SIMILAR_TITLE, round(ratio, 3))
+    for work, other in _candidates(mine):
+        if other[0] == work[0]:
+            continue
+        pair = (min(work[0], other[0]), max(work[0], other[0]))
+        if pair not in pairs and (found := pair_reason(work, other)):
+            pairs[pair] = found
     if not pairs:
         return 0
     involved = {pk for pair in pairs for pk in pair}
@@ -89,41 +101,113 @@ def _duplicates_in_chunk(work_ids: list[int]) -> int:
     return len(new)
 
 
-def _works_with_prefixes(prefixes: set[tuple[str, int | None]]) -> Iterable[tuple]:
-    """(pk, title_key, year) of the works whose title_key starts with one of the prefixes and
-    whose year is that prefix's year.
+def _is_preprint(work: WorkKey) -> bool:
+    doi = work[3]
+    return bool(work[4]) and (not doi or doi.startswith(ARXIV_DOI_PREFIX))
 
-    On PostgreSQL one index range scan per prefix (title_key's varchar_pattern_ops index,
-    byte order), in one statement: the OR of one LIKE per prefix that the ORM builds costs
-    far more to plan than to run at a chunk's few hundred prefixes.
-    """
-    if connection.vendor != "postgresql":
-        condition = Q()
-        for prefix, year in prefixes:
-            condition |= Q(year=year, title_key__startswith=prefix)
-        return Work.objects.filter(condition).values_list("pk", "title_key", "year")
-    with connection.cursor() as cursor:
+
+def _is_published(work: WorkKey) -> bool:
+    doi = work[3]
+    return bool(doi) and not doi.startswith(ARXIV_DOI_PREFIX) and not work[4]
+
+
+def _years_apart(a: int | None, b: int | None) -> int | None:
+    if a is None or b is None:
+        return 0 if a == b else None
+    return abs(a - b)
+
+
+def pair_reason(work: WorkKey, other: WorkKey) -> tuple[str, float] | None:
+    """Why two works look like one (reason, similarity), or None."""
+    apart = _years_apart(work[2], other[2])
+    if apart is None:
+        return None
+    Reason = DuplicateWorkCandidate.Reason
+    if work[1] == other[1] and apart <= DUPLICATE_YEARS:
+        return Reason.SAME_TITLE, 1.0
+    preprint_pair = (_is_preprint(work) and _is_published(other)) or (
+        _is_published(work) and _is_preprint(other)
+    )
+    if preprint_pair and apart <= DUPLICATE_PREPRINT_YEARS:
+        ratio = _title_ratio(work[1], other[1], DUPLICATE_PREPRINT_RATIO)
+        if ratio >= DUPLICATE_PREPRINT_RATIO:
+            return Reason.PREPRINT_PUBLISHED, round(ratio, 3)
+    if apart <= DUPLICATE_YEARS:
+        ratio = _title_ratio(work[1], other[1], DUPLICATE_TITLE_RATIO)
+        if ratio >= DUPLICATE_TITLE_RATIO:
+            return Reason.SIMILAR_TITLE, round(ratio, 3)
+    return None
+
+
+def _candidates(mine: list[WorkKey]) -> Iterable[tuple[WorkKey, WorkKey]]:
+    """(work, stored work) pairs worth comparing: titles alike, years close. One query."""
+    if connection.vendor == "postgresql":
+        return _candidates_trigram(mine)
+    return _candidates_prefix(mine)
+
+
+def _candidates_trigram(mine: list[WorkKey]) -> list[tuple[WorkKey, WorkKey]]:
+    """pg_trgm's `%` on the GIN index, per work of the chunk, in one statement."""
+    by_pk = {w[0]: w for w in mine}
+    # the threshold `%` uses, for this transaction only
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
+            [str(DUPLICATE_TRGM_THRESHOLD)],
+        )
         cursor.execute(
             """
-            SELECT DISTINCT w.id, w.title_key, w.year
-            FROM unnest(%s::text[], %s::integer[]) AS p (prefix, year)
+            SELECT m.id, w.id, w.title_key, w.year, w.doi, w.arxiv_id
+            FROM unnest(%s::integer[], %s::text[], %s::integer[]) AS m (id, title_key, year)
             CROSS JOIN LATERAL (
-                SELECT id, title_key, year FROM works_work
-                WHERE title_key ~>=~ p.prefix AND title_key ~<~ (p.prefix || chr(1114111))
-                  AND starts_with(title_key, p.prefix) AND year IS NOT DISTINCT FROM p.year
-                OFFSET 0  -- run per prefix, on the index: never flattened into a seq scan join
+                SELECT id, title_key, year, doi, arxiv_id FROM works_work
+                WHERE title_key %% m.title_key AND id <> m.id
+                  AND (year IS NOT DISTINCT FROM m.year
+                       OR year BETWEEN m.year - %s AND m.year + %s)
+                LIMIT %s
             ) w
             """,
-            [[prefix for prefix, _ in prefixes], [year for _, year in prefixes]],
+            [
+                [w[0] for w in mine],
+                [w[1] for w in mine],
+                [w[2] for w in mine],
+                DUPLICATE_PREPRINT_YEARS,
+                DUPLICATE_PREPRINT_YEARS,
+                DUPLICATE_GROUP_LIMIT,
+            ],
         )
-        return cursor.fetchall()
+        return [(by_pk[row[0]], tuple(row[1:])) for row in cursor.fetchall()]
 
 
-def _title_ratio(a: str, b: str) -> float:
+def _candidates_prefix(mine: list[WorkKey]) -> list[tuple[WorkKey, WorkKey]]:
+    """SQLite: works whose title starts with the same words, in a year close enough."""
+    condition = Q()
+    years = range(-DUPLICATE_PREPRINT_YEARS, DUPLICATE_PREPRINT_YEARS + 1)
+    for prefix in {_title_prefix(w[1]) for w in mine}:
+        condition |= Q(title_key__startswith=prefix)
+    groups: dict[str, list[WorkKey]] = defaultdict(list)
+    for row in Work.objects.filter(condition).values_list(
+        "pk", "title_key", "year", "doi", "arxiv_id"
+    ):
+        groups[_title_prefix(row[1])].append(row)
+    found = []
+    for work in mine:
+        group = groups[_title_prefix(work[1])]
+        close = [
+            other
+            for other in group
+            if (work[2] is None and other[2] is None)
+            or (work[2] is not None and other[2] is not None and other[2] - work[2] in years)
+        ]
+        found += [(work, other) for other in close[: DUPLICATE_GROUP_LIMIT + 1]]
+    return found
+
+
+def _title_ratio(a: str, b: str, threshold: float) -> float:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < DUPLICATE_TITLE_RATIO:
+    if matcher.real_quick_ratio() < threshold:
         return 0.0
-    if matcher.quick_ratio() < DUPLICATE_TITLE_RATIO:
+    if matcher.quick_ratio() < threshold:
         return 0.0
     return matcher.ratio()
 
