@@ -90,8 +90,9 @@ class ImportBatchUploadMixin:
     def get_fields(self, request, obj=None):
         if obj is None:
             return UPLOAD_FIELDS
-        # counts and errors are shown as tables by the progress fragment
-        return [f for f in super().get_fields(request, obj) if f not in ("counts", "errors")]
+        # counts, errors and the merge report are shown as tables by the progress fragment
+        shown = ("counts", "errors", "conflicts", "merged_records")
+        return [f for f in super().get_fields(request, obj) if f not in shown]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -172,6 +173,8 @@ class ImportBatchAdmin(ImportBatchUploadMixin, admin.ModelAdmin):
         "records_read",
         "counts",
         "errors",
+        "conflicts",
+        "merged_records",
         "created_by",
         "created_at",
         "started_at",

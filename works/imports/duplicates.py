@@ -123,8 +123,6 @@ def pair_reason(work: WorkKey, other: WorkKey) -> tuple[str, float] | None:
     if apart is None:
         return None
     Reason = DuplicateWorkCandidate.Reason
-    if work[1] == other[1] and apart <= DUPLICATE_YEARS:
-        return Reason.SAME_TITLE, 1.0
     preprint_pair = (_is_preprint(work) and _is_published(other)) or (
         _is_published(work) and _is_preprint(other)
     )
@@ -132,6 +130,8 @@ def pair_reason(work: WorkKey, other: WorkKey) -> tuple[str, float] | None:
         ratio = _title_ratio(work[1], other[1], DUPLICATE_PREPRINT_RATIO)
         if ratio >= DUPLICATE_PREPRINT_RATIO:
             return Reason.PREPRINT_PUBLISHED, round(ratio, 3)
+    if work[1] == other[1] and apart <= DUPLICATE_YEARS:
+        return Reason.SAME_TITLE, 1.0
     if apart <= DUPLICATE_YEARS:
         ratio = _title_ratio(work[1], other[1], DUPLICATE_TITLE_RATIO)
         if ratio >= DUPLICATE_TITLE_RATIO:

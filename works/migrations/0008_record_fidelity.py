@@ -67,4 +67,9 @@ class Migration(migrations.Migration):
             name='similarity',
             field=models.FloatField(default=1.0, help_text='title similarity (pg_trgm on PostgreSQL, difflib on SQLite)'),
         ),
+        migrations.AlterField(
+            model_name='batchchange',
+            name='action',
+            field=models.CharField(choices=[('created', 'created'), ('updated', 'updated'), ('authorships_replaced', 'byline replaced'), ('topics_replaced', 'topics replaced'), ('deleted', 'deleted')], max_length=20),
+        ),
     ]

@@ -79,7 +79,8 @@ class BatchChange(models.Model):
     Written set-based by works.imports.loader (once per chunk): `created` rows are deleted
     on undo; `updated` rows hold only the changed fields' previous values ({attname: value},
     JSON); `authorships_replaced` / `topics_replaced` (object_pk = the work) hold the work's
-    previous byline rows (with their pks and institution links) or topic rows.
+    previous byline rows (with their pks and institution links) or topic rows; `deleted`
+    rows (a name-only author a better byline left without work) hold the whole row.
     """
 
     class Action(models.TextChoices):
@@ -87,6 +88,7 @@ class BatchChange(models.Model):
         UPDATED = "updated", "updated"
         AUTHORSHIPS_REPLACED = "authorships_replaced", "byline replaced"
         TOPICS_REPLACED = "topics_replaced", "topics replaced"
+        DELETED = "deleted", "deleted"
 
     # indexed by works_batchchange_batch_idx, which it leads
     batch = models.ForeignKey(ImportBatch, models.CASCADE, related_name="changes", db_index=False)

@@ -19,7 +19,7 @@ from works.models import Author, Authorship, search_names_for
 
 from .. import merge
 from ..records import AuthorRecord, WorkRecord
-from .rows import apply_changes, new
+from .rows import apply_changes, field_names, new
 
 if TYPE_CHECKING:
     from .chunk import ChunkLoader
@@ -134,9 +134,7 @@ def authors_upsert(
         for author in updated.values():
             author.updated_at = loader.now
         loader.record_updated(Author, previous)
-        loader.backend.update(
-            Author, list(updated.values()), sorted(f.removesuffix("_id") for f in fields)
-        )
+        loader.backend.update(Author, list(updated.values()), field_names(Author, fields))
     loader.counts.created["authors"] += len(to_create)
     loader.counts.updated["authors"] += len(updated)
     matched = {a.pk for a in existing}

@@ -11,13 +11,22 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from bzpeer.lib.names import normalize_name
-from works.models import Author, Authorship, AuthorshipOverride, BatchChange, Work
+from works.models import (
+    Author,
+    Authorship,
+    AuthorshipOverride,
+    BatchChange,
+    VerificationLevel,
+    Work,
+)
+from works.signals import authors_deletion_blockers
 
 from .. import merge
 from ..records import WorkRecord
+from ..undo import rows_delete
 from .authors import name_only_resolve
 from .backends import AUTHORSHIP_COLUMNS
 
@@ -153,9 +162,48 @@ def authorships_replace(loader: ChunkLoader, works: list[WorkRecord], work_ids: 
     )
     loader.counts.authorships_written += len(new_rows)
     current_authors = {row[1] for row in new_rows if row[1]}
-    touched = previous_authors | current_authors
+    removed = placeholders_remove(loader, previous_authors - current_authors)
+    touched = (previous_authors - removed) | current_authors
     loader.counts.touched_author_ids.update(touched)
     affiliations_fill_missing(loader, current_authors)
+
+
+def placeholders_remove(loader: ChunkLoader, dropped: set[int]) -> set[int]:
+    """Deletes the name-only authors a replaced byline leaves with nothing: created by an
+    import, no persistent id, not claimed or curated (level ≤ L1), no work, no admin
+    decision, nobody merged into them, no follower or claim. They stood for a byline slot
+    a better byline now fills (a BibTeX "Charles R Qi" beside OpenAlex's A5027357870), so
+    the record ends the same whatever the import order. Each is kept whole in the change
+    log (`deleted`): undo puts it back. Returns their pks; two queries when none qualify.
+    """
+    if not dropped:
+        return set()
+    candidates = (
+        Author.objects.filter(
+            pk__any=dropped,
+            openalex_id__isnull=True,
+            orcid__isnull=True,
+            dblp_pid__isnull=True,
+            merged_into__isnull=True,
+            verification_level__lte=VerificationLevel.L1,
+        )
+        .exclude(source="")
+        .exclude(Exists(Authorship.objects.filter(author_id=OuterRef("pk"))))
+        .exclude(Exists(AuthorshipOverride.objects.filter(author_id=OuterRef("pk"))))
+        .exclude(Exists(Author.objects.filter(merged_into_id=OuterRef("pk"))))
+    )
+    rows = list(candidates.values())
+    if not rows:
+        return set()
+    pks = {row["id"] for row in rows}
+    for _, reasons in authors_deletion_blockers.send(sender=placeholders_remove, author_ids=pks):
+        if reasons:
+            return set()  # people hold one of them: keep them all, as undo would
+    for row in rows:
+        loader.record(Author, row["id"], BatchChange.Action.DELETED, row)
+    rows_delete(Author, Author.objects.filter(pk__any=pks))
+    loader.counts.removed_placeholders += len(pks)
+    return pks
 
 
 def affiliations_fill_missing(loader: ChunkLoader, author_pks: set[int]) -> None:

@@ -32,6 +32,7 @@ from .authors import authors_upsert
 from .backends import WriteBackend, backend_choose
 from .bylines import authorships_replace
 from .institutions import institutions_upsert
+from .rows import field_names
 from .venues_topics import topics_upsert, venues_upsert
 from .works import work_topics_replace, works_upsert
 
@@ -54,6 +55,8 @@ class LoadCounts:
     conflicts_total: int = 0
     merged_records: list[str] = field(default_factory=list)
     merged_total: int = 0
+    # name-only authors a better byline left without work, deleted (bylines.placeholders_remove)
+    removed_placeholders: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -64,6 +67,7 @@ class LoadCounts:
             "ignored": self.ignored,
             "conflicts": self.conflicts_total,
             "merged_records": self.merged_total,
+            "removed_placeholders": self.removed_placeholders,
         }
 
     def summary(self) -> str:
@@ -227,7 +231,7 @@ class ChunkLoader:
         self.record_created(model, to_create)
         self.record_updated(model, previous)
         if to_update:
-            model.objects.bulk_update(to_update, sorted(f.removesuffix("_id") for f in fields))
+            model.objects.bulk_update(to_update, field_names(model, fields))
         self.counts.created[kind] += len(to_create)
         self.counts.updated[kind] += len(to_update)
 

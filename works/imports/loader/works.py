@@ -19,7 +19,7 @@ from works.models import Authorship, BatchChange, Work, WorkTopic
 
 from .. import merge
 from ..records import VenueRecord, WorkRecord
-from .rows import apply_changes, new
+from .rows import apply_changes, field_names, new
 
 if TYPE_CHECKING:
     from .chunk import ChunkLoader
@@ -89,9 +89,12 @@ def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
             )
             to_create.append(work)
         else:
-            # ids fill empty fields only, and never one another work holds
+            # an id fills an empty field only, never one another work holds, and is never
+            # replaced; offered when it agrees, so its provenance follows the precedence
             for kind, value in lookups:
-                if kind != "title" and not getattr(work, kind) and (kind, value) not in index:
+                if kind == "title" or getattr(work, kind) not in (None, value):
+                    continue
+                if index.get((kind, value), work) is work:
                     offered[kind] = value
             merged = merge.fields_merge(
                 {name: getattr(work, name) for name in offered},
@@ -126,7 +129,7 @@ def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
         loader.backend.update(
             Work,
             list(updated.values()),
-            sorted({f.removesuffix("_id") for f in fields} | {"updated_at"}),
+            field_names(Work, fields | {"updated_at"}),
         )
         loader.record_updated(Work, previous)
     loader.counts.created["works"] += len(to_create)

@@ -44,6 +44,7 @@ from ..records import (
     RawRecord,
     VenueRecord,
     WorkRecord,
+    source_record_label,
 )
 from . import ids
 
@@ -142,6 +143,7 @@ def parse(raw: RawRecord) -> WorkRecord:
         abstract=fields.get("abstract", "").strip(),
         code_url=_code_url(fields.get("url", "")),
         authorships=_authorships(fields.get("author", ""), where),
+        source_record=source_record_label(entry.key, raw.line),
     )
 
 
