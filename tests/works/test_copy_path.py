@@ -230,6 +230,8 @@ def test_duplicate_candidates_trigram_finds_what_the_sqlite_prefix_path_finds_an
         ("deep residual learning for image recognition", 2019),  # three years on
         ("attention is all you need", 2017),
         ("attention is all you nead", 2017),
+        ("graph neural networks part 1", 2020),
+        ("graph neural networks part 2", 2020),  # numbers differ: another work
     ]
     works = [make_work(title=t, year=y) for t, y in titles]
     mine = list(
@@ -246,11 +248,12 @@ def test_duplicate_candidates_trigram_finds_what_the_sqlite_prefix_path_finds_an
         }
 
     trigram, prefix = accepted(_candidates_trigram(mine)), accepted(_candidates_prefix(mine))
-    first, typo3, typo_end, later, attention, nead = (w.pk for w in works)
+    first, typo3, typo_end, later, attention, nead, part1, part2 = (w.pk for w in works)
     assert prefix <= trigram
     assert (first, typo3) in trigram - prefix
     assert {(first, typo_end), (typo3, typo_end), (attention, nead)} <= trigram
     assert not {pair for pair in trigram if later in pair}
+    assert (part1, part2) not in trigram | prefix
 
 
 def test_write_backend_is_chosen_once_from_the_database_and_the_setting(settings):

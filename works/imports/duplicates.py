@@ -8,6 +8,7 @@ trigram index on PostgreSQL), and a preprint beside its published version.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -30,8 +31,12 @@ DUPLICATE_YEARS = 1
 DUPLICATE_PREPRINT_YEARS = 2
 # PostgreSQL finds the candidates with pg_trgm's `%` on the trigram GIN index of title_key
 # (migration 0008): a typo anywhere in the title keeps most trigrams (~0.8 for one typo in a
-# 40-letter title), so this threshold finds every pair the ratio above accepts in practice.
-DUPLICATE_TRGM_THRESHOLD = 0.5
+# 25-letter title, more in longer ones), so this threshold finds every pair the ratio above
+# accepts in practice.
+DUPLICATE_TRGM_THRESHOLD = 0.6
+# Titles whose numbers differ are different works ("Part 1" / "Part 2", "PVT v2", a report
+# of 2020 and of 2021), however alike the rest: a typo seldom changes a number.
+_NOT_DIGITS = re.compile(r"[^0-9]+")
 # At most this many candidates per work (the most common titles: "Introduction", "Preface").
 DUPLICATE_GROUP_LIMIT = 100
 DUPLICATE_CHUNK = 500
@@ -120,7 +125,7 @@ def _years_apart(a: int | None, b: int | None) -> int | None:
 def pair_reason(work: WorkKey, other: WorkKey) -> tuple[str, float] | None:
     """Why two works look like one (reason, similarity), or None."""
     apart = _years_apart(work[2], other[2])
-    if apart is None:
+    if apart is None or _numbers(work[1]) != _numbers(other[1]):
         return None
     Reason = DuplicateWorkCandidate.Reason
     preprint_pair = (_is_preprint(work) and _is_published(other)) or (
@@ -137,6 +142,10 @@ def pair_reason(work: WorkKey, other: WorkKey) -> tuple[str, float] | None:
         if ratio >= DUPLICATE_TITLE_RATIO:
             return Reason.SIMILAR_TITLE, round(ratio, 3)
     return None
+
+
+def _numbers(key: str) -> str:
+    return _NOT_DIGITS.sub(" ", key).strip()
 
 
 def _candidates(mine: list[WorkKey]) -> Iterable[tuple[WorkKey, WorkKey]]:
@@ -162,6 +171,8 @@ def _candidates_trigram(mine: list[WorkKey]) -> list[tuple[WorkKey, WorkKey]]:
             CROSS JOIN LATERAL (
                 SELECT id, title_key, year, doi, arxiv_id FROM works_work
                 WHERE title_key %% m.title_key AND id <> m.id
+                  AND btrim(regexp_replace(title_key, '[^0-9]+', ' ', 'g'))
+                      = btrim(regexp_replace(m.title_key, '[^0-9]+', ' ', 'g'))
                   AND (year IS NOT DISTINCT FROM m.year
                        OR year BETWEEN m.year - %s AND m.year + %s)
                 LIMIT %s
