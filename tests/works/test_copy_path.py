@@ -247,6 +247,7 @@ def test_duplicate_candidates_trigram_finds_what_the_sqlite_prefix_path_finds_an
             if a[0] != b[0] and pair_reason(a, b)
         }
 
+    # the prefix path on PostgreSQL too: what imports above IMPORT_DUPLICATES_TRGM_MAX_WORKS use
     trigram, prefix = accepted(_candidates_trigram(mine)), accepted(_candidates_prefix(mine))
     first, typo3, typo_end, later, attention, nead, part1, part2 = (w.pk for w in works)
     assert prefix <= trigram

@@ -490,3 +490,21 @@ def test_a_preprint_and_its_published_version_are_a_duplicate_candidate(tmp_path
     assert candidate.reason == DuplicateWorkCandidate.Reason.PREPRINT_PUBLISHED
     works = {candidate.work_a.arxiv_id, candidate.work_b.arxiv_id}
     assert works == {None, "2111.07624"}
+
+
+@pytest.mark.django_db
+def test_large_imports_compare_by_first_words_and_miss_only_early_typos(tmp_path, settings):
+    """Above IMPORT_DUPLICATES_TRGM_MAX_WORKS works an import compares by the first title
+    words (the trigram search costs too much per work): a typo at the end is still found,
+    one in word three is not; documented in the README."""
+    settings.IMPORT_DUPLICATES_TRGM_MAX_WORKS = 0
+    late_typo = PUBLISHED.replace("A survey", "A surevy").replace("0271-y", "0271-z")
+    for name, text in (("published.bib", PUBLISHED), ("typo.bib", TYPO), ("late.bib", late_typo)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        _run(tmp_path / name, "bibtex")
+
+    candidate = DuplicateWorkCandidate.objects.get()
+    assert {candidate.work_a.doi, candidate.work_b.doi} == {
+        "10.1007/s41095-022-0271-y",
+        "10.1007/s41095-022-0271-z",
+    }
