@@ -293,6 +293,9 @@ IMPORT_COPY_CHUNK_SIZE = int(os.environ.get("IMPORT_COPY_CHUNK_SIZE", "5000"))
 # "admin" is an edit in the admin or by the profile's owner; "publication-list" the curated
 # seed lists (load_demo). A source not listed ranks below all of them.
 IMPORT_SOURCE_PRECEDENCE = ("admin", "openalex", "crossref", "arxiv", "bibtex", "publication-list")
+# The duplicate finder's typo-tolerant (pg_trgm) search runs for imports of at most this many
+# works; larger ones compare titles by their first words (README "Many sources, one record").
+IMPORT_DUPLICATES_TRGM_MAX_WORKS = int(os.environ.get("IMPORT_DUPLICATES_TRGM_MAX_WORKS", "5000"))
 
 # Anonymous profile pages are served from the cache (profiles/page_cache.py); 0 turns it off.
 PROFILE_PAGE_CACHE_SECONDS = int(os.environ.get("PROFILE_PAGE_CACHE_SECONDS", "3600"))

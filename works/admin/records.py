@@ -2,6 +2,7 @@
 the byline decisions imports re-apply."""
 
 from django.contrib import admin
+from django.db import models
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
@@ -64,6 +65,7 @@ class WorkAdmin(admin.ModelAdmin):
     raw_id_fields = ["venue", "import_batch"]
     inlines = [AuthorshipInline, WorkTopicInline]
     readonly_fields = ["lower_source_conflicts", "field_sources_shown"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="Conflicts from lower sources")
     def lower_source_conflicts(self, work: Work) -> str:

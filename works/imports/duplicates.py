@@ -204,11 +204,7 @@ def _candidates_prefix(mine: list[WorkKey]) -> list[tuple[WorkKey, WorkKey]]:
     """Works whose title starts with the same words, in a year close enough (SQLite, and
     PostgreSQL imports of more than IMPORT_DUPLICATES_TRGM_MAX_WORKS works). One query."""
     years = range(-DUPLICATE_PREPRINT_YEARS, DUPLICATE_PREPRINT_YEARS + 1)
-    wanted = {
-        (_title_prefix(key), year + d if year is not None else None)
-        for _, key, year, _, _ in mine
-        for d in (years if year is not None else (0,))
-    }
+    wanted = {(_title_prefix(key), year) for _, key, year, _, _ in mine}
     groups: dict[str, list[WorkKey]] = defaultdict(list)
     for row in _works_with_prefixes(wanted):
         groups[_title_prefix(row[1])].append(row)
@@ -226,8 +222,8 @@ def _candidates_prefix(mine: list[WorkKey]) -> list[tuple[WorkKey, WorkKey]]:
 
 
 def _works_with_prefixes(prefixes: set[tuple[str, int | None]]) -> Iterable[WorkKey]:
-    """The works whose title_key starts with one of the prefixes and whose year is that
-    prefix's year (on SQLite: any year).
+    """The works whose title_key starts with one of the prefixes and whose year is at most
+    DUPLICATE_PREPRINT_YEARS from that prefix's year (on SQLite: any year).
 
     On PostgreSQL one index range scan per prefix (title_key's varchar_pattern_ops index,
     byte order), in one statement: the OR of one LIKE per prefix that the ORM builds costs
@@ -250,11 +246,18 @@ def _works_with_prefixes(prefixes: set[tuple[str, int | None]]) -> Iterable[Work
             CROSS JOIN LATERAL (
                 SELECT id, title_key, year, doi, arxiv_id FROM works_work
                 WHERE title_key ~>=~ p.prefix AND title_key ~<~ (p.prefix || chr(1114111))
-                  AND starts_with(title_key, p.prefix) AND year IS NOT DISTINCT FROM p.year
+                  AND starts_with(title_key, p.prefix)
+                  AND (year IS NOT DISTINCT FROM p.year
+                       OR year BETWEEN p.year - %s AND p.year + %s)
                 OFFSET 0  -- run per prefix, on the index: never flattened into a seq scan join
             ) w
             """,
-            [[prefix for prefix, _ in prefixes], [year for _, year in prefixes]],
+            [
+                [prefix for prefix, _ in prefixes],
+                [year for _, year in prefixes],
+                DUPLICATE_PREPRINT_YEARS,
+                DUPLICATE_PREPRINT_YEARS,
+            ],
         )
         return cursor.fetchall()
 
