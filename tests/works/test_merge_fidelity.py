@@ -508,3 +508,16 @@ def test_large_imports_compare_by_first_words_and_miss_only_early_typos(tmp_path
         "10.1007/s41095-022-0271-y",
         "10.1007/s41095-022-0271-z",
     }
+
+
+@pytest.mark.django_db
+def test_the_batch_page_lists_the_conflicts_and_the_merged_records(tmp_path, client, make_user):
+    files = _files(tmp_path)
+    _run(files["openalex"], "openalex")
+    batch = _run(files["bibtex"], "bibtex")
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+
+    page = client.get(f"/admin/works/importbatch/{batch.pk}/change/").content.decode()
+
+    assert "Values not applied: a higher source set them" in page
+    assert "proceedings-article" in page and "chu2021twins (line 1)" in page
