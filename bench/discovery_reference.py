@@ -1,7 +1,8 @@
 """bench/ only: the references the discovery measures (bench/measures/discovery.py) use.
 
 - search_reference: the bare indexed full-text query, `SELECT id, title … WHERE
-  search_document @@ websearch_to_tsquery(…) LIMIT 20` (the GIN index of works/0008), its
+  search_document @@ websearch_to_tsquery(…) LIMIT 20` (the GIN index of
+  works/0008_discovery_search), its
   rows rendered as a minimal HTML list (or JSON with ?format=json): what a search costs
   through Django with no ranking, no facets, no researchers and no page around it.
 - json_reference: a JSON document of the requested size from memory (no database): the cost

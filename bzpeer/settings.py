@@ -388,6 +388,14 @@ IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(1 <<
 IMPORT_COPY = env_bool("IMPORT_COPY", True)
 IMPORT_CHUNK_SIZE = int(os.environ.get("IMPORT_CHUNK_SIZE", "1000"))
 IMPORT_COPY_CHUNK_SIZE = int(os.environ.get("IMPORT_COPY_CHUNK_SIZE", "5000"))
+# Which source's value a field of a work, author or byline keeps when sources disagree,
+# highest first (README "Many sources, one record"): a lower source fills empty fields only.
+# "admin" is an edit in the admin or by the profile's owner; "publication-list" the curated
+# seed lists (load_demo). A source not listed ranks below all of them.
+IMPORT_SOURCE_PRECEDENCE = ("admin", "openalex", "crossref", "arxiv", "bibtex", "publication-list")
+# The duplicate finder's typo-tolerant (pg_trgm) search runs for imports of at most this many
+# works; larger ones compare titles by their first words (README "Many sources, one record").
+IMPORT_DUPLICATES_TRGM_MAX_WORKS = int(os.environ.get("IMPORT_DUPLICATES_TRGM_MAX_WORKS", "5000"))
 
 # Anonymous profile pages are served from the cache (profiles/page_cache.py); 0 turns it off.
 PROFILE_PAGE_CACHE_SECONDS = int(os.environ.get("PROFILE_PAGE_CACHE_SECONDS", "3600"))

@@ -1,6 +1,6 @@
 """Search over researchers and works together, ranked, with the reason each result matched.
 
-PostgreSQL (production, tests, bench) — indexes from migration works/0008:
+PostgreSQL (production, tests, bench) — indexes from migration works/0008_discovery_search:
 - works: `websearch_to_tsquery('english', bz_unaccent(q))` against the stored
   `works_work.search_document` (title weight A, abstract B; GIN), plus works whose venue
   name matches (GIN expression index on works_venue, weight C: a small bonus). Quotes,
@@ -167,7 +167,7 @@ def _person_rows(sql: str, params: list) -> list[_Person]:
 
 
 def _researcher_candidates(words: list[str], *, fuzzy: bool) -> list[_Person]:
-    """Two stages, each on an index of search_names (works/0008):
+    """Two stages, each on an index of search_names (works/0008_discovery_search):
 
     1. every word contained (LIKE, trigram GIN), and with initials the initials regex too:
        the top RESEARCHER_CANDIDATES by works;

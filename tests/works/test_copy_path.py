@@ -185,25 +185,76 @@ def test_copy_path_leaves_the_rows_the_orm_path_leaves(settings, tmp_path, make_
     assert final["AuthorshipOverride"]
 
 
-def test_copy_path_duplicate_prefix_query_matches_the_orm_query(make_work):
-    from django.db.models import Q
+def test_copy_path_merges_sources_as_the_orm_path_does(settings, tmp_path):
+    """The merge matrix's paper from BibTeX, arXiv, then OpenAlex (conflicts kept, name-only
+    placeholders deleted), then undo of the OpenAlex batch (placeholders back): both paths
+    leave the same rows at every step."""
+    from tests.works.test_merge_fidelity import SOURCES
 
-    from works.imports.duplicates import _works_with_prefixes
+    files = {name: build(tmp_path) for name, build in SOURCES.items()}
 
-    titles = ["a b c d", "a b cd e", "a b c", "a_b c d", "ax b c", "x%y z w", "a b", "a b c d"]
-    for i, title in enumerate(titles):
-        make_work(title=title, year=None if i == 2 else 2020 + i % 2)
-    prefixes = {("a b c", 2020), ("a b c", None), ("a_b c d", 2021), ("x%y z", 2021), ("a b", 2020)}
+    def scenario() -> list[dict]:
+        _empty()
+        states = []
+        for name in ("bibtex", "arxiv", "openalex"):
+            last = _run(files[name], name)
+            states.append(_dump())
+        import_batch_undo(batch=last, user=None)
+        states.append(_dump())
+        return states
 
-    condition = Q()
-    for prefix, year in prefixes:
-        condition |= Q(year=year, title_key__startswith=prefix)
-    expected = set(Work.objects.filter(condition).values_list("pk", "title_key", "year"))
+    settings.IMPORT_COPY = False
+    orm = scenario()
+    settings.IMPORT_COPY = True
+    fast = scenario()
 
-    found = list(_works_with_prefixes(prefixes))
-    assert len(found) == len(set(found))
-    assert set(found) == expected
-    assert len(expected) >= 4
+    for step, (a, b) in enumerate(zip(orm, fast, strict=True)):
+        for table in a:
+            assert b[table] == a[table], f"step {step}: {table} differs"
+    actions = {row["action"] for row in orm[2]["BatchChange"]}
+    assert {"deleted", "updated", "authorships_replaced", "topics_replaced"} <= actions
+    assert orm[2]["Work"][0]["conflicts"]
+
+
+def test_duplicate_candidates_trigram_finds_what_the_sqlite_prefix_path_finds_and_more(
+    make_work,
+):
+    """PostgreSQL's pg_trgm candidates against SQLite's same-first-words ones, both judged by
+    the same pair_reason: the trigram path loses none and adds the typo in word three."""
+    from works.imports.duplicates import _candidates_prefix, _candidates_trigram, pair_reason
+
+    titles = [
+        ("deep residual learning for image recognition", 2016),
+        ("deep residual learnin for image recognition", 2016),  # typo in word three
+        ("deep residual learning for image recognitoin", 2017),  # typo at the end, next year
+        ("deep residual learning for image recognition", 2019),  # three years on
+        ("attention is all you need", 2017),
+        ("attention is all you nead", 2017),
+        ("graph neural networks part 1", 2020),
+        ("graph neural networks part 2", 2020),  # numbers differ: another work
+    ]
+    works = [make_work(title=t, year=y) for t, y in titles]
+    mine = list(
+        Work.objects.filter(pk__in=[w.pk for w in works]).values_list(
+            "pk", "title_key", "year", "doi", "arxiv_id"
+        )
+    )
+
+    def accepted(candidates) -> set[tuple[int, int]]:
+        return {
+            (min(a[0], b[0]), max(a[0], b[0]))
+            for a, b in candidates
+            if a[0] != b[0] and pair_reason(a, b)
+        }
+
+    # the prefix path on PostgreSQL too: what imports above IMPORT_DUPLICATES_TRGM_MAX_WORKS use
+    trigram, prefix = accepted(_candidates_trigram(mine)), accepted(_candidates_prefix(mine))
+    first, typo3, typo_end, later, attention, nead, part1, part2 = (w.pk for w in works)
+    assert prefix <= trigram
+    assert (first, typo3) in trigram - prefix
+    assert {(first, typo_end), (typo3, typo_end), (attention, nead)} <= trigram
+    assert not {pair for pair in trigram if later in pair}
+    assert (part1, part2) not in trigram | prefix
 
 
 def test_write_backend_is_chosen_once_from_the_database_and_the_setting(settings):

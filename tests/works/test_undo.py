@@ -142,7 +142,14 @@ def test_undo_records_only_the_changed_fields_previous_values(file_a, file_b):
     change = BatchChange.objects.get(
         batch=batch_b, model="works.work", object_pk=work.pk, action="updated"
     )
-    assert set(change.previous) == {"title", "title_key", "cited_by_count", "updated_at"}
+    # field_sources: the fields it set now name batch B
+    assert set(change.previous) == {
+        "title",
+        "title_key",
+        "cited_by_count",
+        "field_sources",
+        "updated_at",
+    }
     assert (change.previous["title"], change.previous["cited_by_count"]) == (old_title, old_count)
 
 

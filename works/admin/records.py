@@ -2,9 +2,30 @@
 the byline decisions imports re-apply."""
 
 from django.contrib import admin
+from django.db import models
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from bzpeer.lib.events import Why, authors_changed_announce
+from bzpeer.lib.text import title_key
+from works.imports import merge
 from works.models import Authorship, AuthorshipOverride, Topic, Venue, Work, WorkTopic
+
+# Work fields imports set that an admin may edit here; an edit stamps them "admin".
+EDITABLE_SOURCED_FIELDS = {
+    "title",
+    "type",
+    "year",
+    "publication_date",
+    "venue",
+    "abstract",
+    "code_url",
+    "cited_by_count",
+    "language",
+    "doi",
+    "arxiv_id",
+    "openalex_id",
+}
 
 
 @admin.register(Venue)
@@ -53,6 +74,56 @@ class WorkAdmin(admin.ModelAdmin):
     search_fields = ["title", "doi", "arxiv_id", "openalex_id"]
     raw_id_fields = ["venue", "import_batch"]
     inlines = [AuthorshipInline, WorkTopicInline]
+    readonly_fields = ["lower_source_conflicts", "field_sources_shown"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description="Conflicts from lower sources")
+    def lower_source_conflicts(self, work: Work) -> str:
+        """What lower sources said that the precedence kept out, for a curator to choose:
+        edit the field to take one (an admin edit outranks every source)."""
+        if not work.conflicts:
+            return "none"
+        venues = dict(
+            Venue.objects.filter(
+                pk__in=[v for v in work.conflicts.get("venue_id", {}).values() if v]
+            ).values_list("pk", "name")
+        )
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {} says “{}”",
+            (
+                (name.removesuffix("_id"), source, venues.get(value, value))
+                for name, offered in sorted(work.conflicts.items())
+                for source, value in sorted(offered.items())
+            ),
+        )
+
+    @admin.display(description="Set by")
+    def field_sources_shown(self, work: Work) -> str:
+        if not work.field_sources:
+            return f"every field: {work.source or 'unknown'}"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {} (batch {})",
+            (
+                (name.removesuffix("_id"), stamp[0], stamp[1] or "–")
+                for name, stamp in sorted(work.field_sources.items())
+            ),
+        )
+
+    def save_model(self, request, obj: Work, form, change) -> None:
+        """Fields edited here rank above every source (works.imports.merge.ADMIN)."""
+        if change:
+            edited = set(form.changed_data) & EDITABLE_SOURCED_FIELDS
+            if edited:
+                # what the sources said stays listed; their next import lists theirs too
+                obj.field_sources = obj.field_sources | {
+                    ("venue_id" if name == "venue" else name): [merge.ADMIN, None]
+                    for name in edited
+                }
+            if "title" in edited:
+                obj.title_key = title_key(obj.title)
+        super().save_model(request, obj, form, change)
 
     # A curator's edit shows at once on the profiles that list the work: its authors (before
     # and after a byline change) are announced as changed, as an import's are (new data

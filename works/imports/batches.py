@@ -85,7 +85,16 @@ def import_batch_run(
         raise ValueError(f"import batch {batch.pk} is {batch.status}, not pending")
     path = Path(path if path is not None else batch.file.path)
     reporter = BatchProgress(batch.pk, then=progress)
-    fields = ["status", "format", "records_read", "counts", "errors", "finished_at"]
+    fields = [
+        "status",
+        "format",
+        "records_read",
+        "counts",
+        "errors",
+        "conflicts",
+        "merged_records",
+        "finished_at",
+    ]
     try:
         if batch.format == AUTO:
             batch.format = detected_format(path)
@@ -122,6 +131,8 @@ def import_batch_run(
         "warnings_total": len(result.warnings),
     }
     batch.errors = [e.as_dict() for e in result.skipped]
+    batch.conflicts = result.counts.conflicts
+    batch.merged_records = result.counts.merged_records
     batch.finished_at = timezone.now()
     batch.save(update_fields=fields)
     return result

@@ -1,17 +1,20 @@
 """Likely duplicate works: found after each import, merged or dismissed by a curator.
 
 Works that share a persistent id are one work already (the loader's identity rules); this
-catches the same paper under different ids or none, by title and year.
+catches the same paper under different ids or none, by title and year (typos included: a
+trigram index on PostgreSQL), and a preprint beside its published version.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,12 +32,35 @@ from works.models import (
     WorkTopic,
 )
 
+# A pair is queued when its normalised titles (title_key) have a difflib ratio of at least
+# DUPLICATE_TITLE_RATIO (a typo in a 40-letter title is ~0.97, "…All You Need" / "…All You
+# Want" 0.89), and its years are the same or adjacent; a preprint and a published version
+# (an arXiv id on one, a DOI on the other) need DUPLICATE_PREPRINT_RATIO, their years at
+# most DUPLICATE_PREPRINT_YEARS apart (journals take time).
 DUPLICATE_TITLE_RATIO = 0.93
-DUPLICATE_PREFIX_WORDS = 3
-# Works sharing a year and the first title words beyond this many ("a survey of" 2020) are
-# too common a start to compare pairwise; only exact title matches are looked for there.
+DUPLICATE_PREPRINT_RATIO = 0.9
+DUPLICATE_YEARS = 1
+DUPLICATE_PREPRINT_YEARS = 2
+# PostgreSQL finds the candidates with pg_trgm's `%` on the trigram GIN index of title_key
+# (migration 0011_record_fidelity): a typo anywhere in the title keeps most trigrams (~0.8
+# for one typo in a 25-letter title, more in longer ones), so this threshold finds every pair
+# the ratio above accepts in practice.
+DUPLICATE_TRGM_THRESHOLD = 0.6
+# Titles whose numbers differ are different works ("Part 1" / "Part 2", "PVT v2", a report
+# of 2020 and of 2021), however alike the rest: a typo seldom changes a number.
+_NOT_DIGITS = re.compile(r"[^0-9]+")
+# Larger imports (a bulk OpenAlex load) compare by the first title words, as SQLite does:
+# a trigram search costs ~10 ms a work on titles that share many trigrams (measured on the
+# import benchmark's 20,000 works). settings.IMPORT_DUPLICATES_TRGM_MAX_WORKS overrides.
+DUPLICATE_TRGM_MAX_WORKS = 5_000
+# At most this many candidates per work (the most common titles: "Introduction", "Preface").
 DUPLICATE_GROUP_LIMIT = 100
 DUPLICATE_CHUNK = 500
+# SQLite has no trigram index: candidates there share the first title words (a typo in
+# them is missed), compared with difflib as on PostgreSQL.
+DUPLICATE_PREFIX_WORDS = 3
+
+ARXIV_DOI_PREFIX = "10.48550/"
 
 
 def _title_prefix(key: str) -> str:
@@ -44,45 +70,45 @@ def _title_prefix(key: str) -> str:
 def work_duplicates_find(*, work_ids: Iterable[int]) -> int:
     """Queues likely duplicates of the given works for review; returns how many pairs it added.
 
-    A pair is two works of the same year with the same normalised title (`title_key`), or
-    with near-identical titles (difflib ratio ≥ DUPLICATE_TITLE_RATIO) that share their
-    first three title words. Works that share a persistent id are one work already, so
-    every pair has different (or missing) ids. A pair already queued, merged or dismissed
-    is not queued again. A fixed number of queries per chunk of DUPLICATE_CHUNK works.
+    A pair is two works of the same or adjacent year with the same normalised title
+    (`title_key`) or near-identical ones (difflib ratio ≥ DUPLICATE_TITLE_RATIO), or a
+    preprint and a published version (arXiv id on one, a non-arXiv DOI on the other; ratio
+    ≥ DUPLICATE_PREPRINT_RATIO, years ≤ DUPLICATE_PREPRINT_YEARS apart). Candidates come
+    from the pg_trgm index on PostgreSQL, from the first title words on SQLite. Works that
+    share a persistent id are one work already, so every pair has different (or missing)
+    ids. A pair already queued, merged or dismissed is not queued again. A fixed number of
+    queries per chunk of DUPLICATE_CHUNK works.
     """
+    ids = list(work_ids)
+    trigram = connection.vendor == "postgresql" and len(ids) <= getattr(
+        settings, "IMPORT_DUPLICATES_TRGM_MAX_WORKS", DUPLICATE_TRGM_MAX_WORKS
+    )
     added = 0
-    iterator = iter(work_ids)
-    while chunk := [pk for _, pk in zip(range(DUPLICATE_CHUNK), iterator, strict=False)]:
-        added += _duplicates_in_chunk(chunk)
+    for start in range(0, len(ids), DUPLICATE_CHUNK):
+        added += _duplicates_in_chunk(ids[start : start + DUPLICATE_CHUNK], trigram=trigram)
     return added
 
 
-def _duplicates_in_chunk(work_ids: list[int]) -> int:
-    mine = list(
+# (pk, title_key, year, doi, arxiv_id)
+WorkKey = tuple[int, str, int | None, str | None, str | None]
+
+
+def _duplicates_in_chunk(work_ids: list[int], *, trigram: bool) -> int:
+    mine: list[WorkKey] = list(
         Work.objects.filter(pk__in=work_ids)
         .exclude(title_key="")
-        .values_list("pk", "title_key", "year")
+        .values_list("pk", "title_key", "year", "doi", "arxiv_id")
     )
     if not mine:
         return 0
-    groups: dict[tuple[str, int | None], list[tuple[int, str]]] = defaultdict(list)
-    for pk, key, year in _works_with_prefixes({(_title_prefix(k), y) for _, k, y in mine}):
-        groups[(_title_prefix(key), year)].append((pk, key))
-
     pairs: dict[tuple[int, int], tuple[str, float]] = {}
-    for pk, key, year in mine:
-        group = groups[(_title_prefix(key), year)]
-        compare = len(group) <= DUPLICATE_GROUP_LIMIT
-        for other_pk, other_key in group:
-            if other_pk == pk:
-                continue
-            pair = (min(pk, other_pk), max(pk, other_pk))
-            if other_key == key:
-                pairs[pair] = (DuplicateWorkCandidate.Reason.SAME_TITLE, 1.0)
-            elif compare and pair not in pairs:
-                ratio = _title_ratio(key, other_key)
-                if ratio >= DUPLICATE_TITLE_RATIO:
-                    pairs[pair] = (DuplicateWorkCandidate.Reason.SIMILAR_TITLE, round(ratio, 3))
+    candidates = _candidates_trigram(mine) if trigram else _candidates_prefix(mine)
+    for work, other in candidates:
+        if other[0] == work[0]:
+            continue
+        pair = (min(work[0], other[0]), max(work[0], other[0]))
+        if pair not in pairs and (found := pair_reason(work, other)):
+            pairs[pair] = found
     if not pairs:
         return 0
     involved = {pk for pair in pairs for pk in pair}
@@ -100,41 +126,158 @@ def _duplicates_in_chunk(work_ids: list[int]) -> int:
     return len(new)
 
 
-def _works_with_prefixes(prefixes: set[tuple[str, int | None]]) -> Iterable[tuple]:
-    """(pk, title_key, year) of the works whose title_key starts with one of the prefixes and
-    whose year is that prefix's year.
+def _is_preprint(work: WorkKey) -> bool:
+    doi = work[3]
+    return bool(work[4]) and (not doi or doi.startswith(ARXIV_DOI_PREFIX))
+
+
+def _is_published(work: WorkKey) -> bool:
+    doi = work[3]
+    return bool(doi) and not doi.startswith(ARXIV_DOI_PREFIX) and not work[4]
+
+
+def _years_apart(a: int | None, b: int | None) -> int | None:
+    if a is None or b is None:
+        return 0 if a == b else None
+    return abs(a - b)
+
+
+def pair_reason(work: WorkKey, other: WorkKey) -> tuple[str, float] | None:
+    """Why two works look like one (reason, similarity), or None."""
+    apart = _years_apart(work[2], other[2])
+    if apart is None or _numbers(work[1]) != _numbers(other[1]):
+        return None
+    Reason = DuplicateWorkCandidate.Reason
+    preprint_pair = (_is_preprint(work) and _is_published(other)) or (
+        _is_published(work) and _is_preprint(other)
+    )
+    if preprint_pair and apart <= DUPLICATE_PREPRINT_YEARS:
+        ratio = _title_ratio(work[1], other[1], DUPLICATE_PREPRINT_RATIO)
+        if ratio >= DUPLICATE_PREPRINT_RATIO:
+            return Reason.PREPRINT_PUBLISHED, round(ratio, 3)
+    if work[1] == other[1] and apart <= DUPLICATE_YEARS:
+        return Reason.SAME_TITLE, 1.0
+    if apart <= DUPLICATE_YEARS:
+        ratio = _title_ratio(work[1], other[1], DUPLICATE_TITLE_RATIO)
+        if ratio >= DUPLICATE_TITLE_RATIO:
+            return Reason.SIMILAR_TITLE, round(ratio, 3)
+    return None
+
+
+def _numbers(key: str) -> str:
+    return _NOT_DIGITS.sub(" ", key).strip()
+
+
+def _candidates_trigram(mine: list[WorkKey]) -> list[tuple[WorkKey, WorkKey]]:
+    """pg_trgm's `%` on the GIN index, per work of the chunk, in one statement."""
+    by_pk = {w[0]: w for w in mine}
+    # The threshold `%` uses, and the index: for this transaction only. Without statistics
+    # on the rows an import just wrote, the planner chose a sequential scan per work (every
+    # work compared with every other: minutes at 20,000 works); on the index it is a
+    # bitmap scan per work.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), "
+            "set_config('pg_trgm.similarity_threshold', %s, true), "
+            "set_config('enable_seqscan', 'off', true)",
+            [str(DUPLICATE_TRGM_THRESHOLD)],
+        )
+        seqscan = cursor.fetchone()[0]
+        cursor.execute(
+            """
+            SELECT m.id, w.id, w.title_key, w.year, w.doi, w.arxiv_id
+            FROM unnest(%s::integer[], %s::text[], %s::integer[]) AS m (id, title_key, year)
+            CROSS JOIN LATERAL (
+                SELECT id, title_key, year, doi, arxiv_id FROM works_work
+                WHERE title_key %% m.title_key AND id <> m.id
+                  AND btrim(regexp_replace(title_key, '[^0-9]+', ' ', 'g'))
+                      = btrim(regexp_replace(m.title_key, '[^0-9]+', ' ', 'g'))
+                  AND (year IS NOT DISTINCT FROM m.year
+                       OR year BETWEEN m.year - %s AND m.year + %s)
+                LIMIT %s
+            ) w
+            """,
+            [
+                [w[0] for w in mine],
+                [w[1] for w in mine],
+                [w[2] for w in mine],
+                DUPLICATE_PREPRINT_YEARS,
+                DUPLICATE_PREPRINT_YEARS,
+                DUPLICATE_GROUP_LIMIT,
+            ],
+        )
+        rows = cursor.fetchall()
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
+    return [(by_pk[row[0]], tuple(row[1:])) for row in rows]
+
+
+def _candidates_prefix(mine: list[WorkKey]) -> list[tuple[WorkKey, WorkKey]]:
+    """Works whose title starts with the same words, in a year close enough (SQLite, and
+    PostgreSQL imports of more than IMPORT_DUPLICATES_TRGM_MAX_WORKS works). One query."""
+    years = range(-DUPLICATE_PREPRINT_YEARS, DUPLICATE_PREPRINT_YEARS + 1)
+    wanted = {(_title_prefix(key), year) for _, key, year, _, _ in mine}
+    groups: dict[str, list[WorkKey]] = defaultdict(list)
+    for row in _works_with_prefixes(wanted):
+        groups[_title_prefix(row[1])].append(row)
+    found = []
+    for work in mine:
+        group = groups[_title_prefix(work[1])]
+        close = [
+            other
+            for other in group
+            if (work[2] is None and other[2] is None)
+            or (work[2] is not None and other[2] is not None and other[2] - work[2] in years)
+        ]
+        found += [(work, other) for other in close[: DUPLICATE_GROUP_LIMIT + 1]]
+    return found
+
+
+def _works_with_prefixes(prefixes: set[tuple[str, int | None]]) -> Iterable[WorkKey]:
+    """The works whose title_key starts with one of the prefixes and whose year is at most
+    DUPLICATE_PREPRINT_YEARS from that prefix's year (on SQLite: any year).
 
     On PostgreSQL one index range scan per prefix (title_key's varchar_pattern_ops index,
     byte order), in one statement: the OR of one LIKE per prefix that the ORM builds costs
     far more to plan than to run at a chunk's few hundred prefixes.
     """
     if connection.vendor != "postgresql":
+        # by prefix alone (the caller keeps the close years): fewer terms for SQLite's
+        # expression depth limit
         condition = Q()
-        for prefix, year in prefixes:
-            condition |= Q(year=year, title_key__startswith=prefix)
-        return Work.objects.filter(condition).values_list("pk", "title_key", "year")
+        for prefix in {prefix for prefix, _ in prefixes}:
+            condition |= Q(title_key__startswith=prefix)
+        return Work.objects.filter(condition).values_list(
+            "pk", "title_key", "year", "doi", "arxiv_id"
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT DISTINCT w.id, w.title_key, w.year
+            SELECT DISTINCT w.id, w.title_key, w.year, w.doi, w.arxiv_id
             FROM unnest(%s::text[], %s::integer[]) AS p (prefix, year)
             CROSS JOIN LATERAL (
-                SELECT id, title_key, year FROM works_work
+                SELECT id, title_key, year, doi, arxiv_id FROM works_work
                 WHERE title_key ~>=~ p.prefix AND title_key ~<~ (p.prefix || chr(1114111))
-                  AND starts_with(title_key, p.prefix) AND year IS NOT DISTINCT FROM p.year
+                  AND starts_with(title_key, p.prefix)
+                  AND (year IS NOT DISTINCT FROM p.year
+                       OR year BETWEEN p.year - %s AND p.year + %s)
                 OFFSET 0  -- run per prefix, on the index: never flattened into a seq scan join
             ) w
             """,
-            [[prefix for prefix, _ in prefixes], [year for _, year in prefixes]],
+            [
+                [prefix for prefix, _ in prefixes],
+                [year for _, year in prefixes],
+                DUPLICATE_PREPRINT_YEARS,
+                DUPLICATE_PREPRINT_YEARS,
+            ],
         )
         return cursor.fetchall()
 
 
-def _title_ratio(a: str, b: str) -> float:
+def _title_ratio(a: str, b: str, threshold: float) -> float:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < DUPLICATE_TITLE_RATIO:
+    if matcher.real_quick_ratio() < threshold:
         return 0.0
-    if matcher.quick_ratio() < DUPLICATE_TITLE_RATIO:
+    if matcher.quick_ratio() < threshold:
         return 0.0
     return matcher.ratio()
 

@@ -113,6 +113,9 @@ def others_authorship() -> AuthorshipRecord:
 class TopicAssignment:
     topic: TopicRecord
     score: float = 1.0
+    # guessed by the keyword taxonomy, not given by the source: fills a work with no topics,
+    # never changes the topics a source gave (works.imports.loader.works)
+    inferred: bool = False
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,8 @@ def with_keyword_topics(record: ParsedRecord) -> ParsedRecord:
     if isinstance(record, WorkRecord) and not record.topics:
         topics = assign_topics(record.title, record.abstract)
         if topics:
-            return dataclasses.replace(record, topics=topics)
+            guessed = tuple(dataclasses.replace(t, inferred=True) for t in topics)
+            return dataclasses.replace(record, topics=guessed)
     return record
 
 

@@ -58,10 +58,12 @@ class UndoPlan:
     updated: dict[str, dict[int, dict]] = field(default_factory=lambda: defaultdict(dict))
     bylines: dict[int, list[dict]] = field(default_factory=dict)
     topics: dict[int, list[list]] = field(default_factory=dict)
+    # {model label: {pk: the whole row}}: rows the batch deleted, put back first
+    deleted: dict[str, dict[int, dict]] = field(default_factory=lambda: defaultdict(dict))
 
     @property
     def is_empty(self) -> bool:
-        return not (self.created or self.updated or self.bylines or self.topics)
+        return not (self.created or self.updated or self.bylines or self.topics or self.deleted)
 
 
 @dataclass
@@ -102,6 +104,8 @@ def undo_plan(batch: ImportBatch) -> UndoPlan:
             plan.bylines.setdefault(pk, previous or [])
         elif action == Action.TOPICS_REPLACED:
             plan.topics.setdefault(pk, previous or [])
+        elif action == Action.DELETED:
+            plan.deleted[label][pk] = previous
     # rows the batch created are deleted: their updates and bylines need no restoring
     for label, pks in plan.created.items():
         for pk in pks:
@@ -240,6 +244,25 @@ def undo_apply(plan: UndoPlan) -> UndoResult:
             .distinct()
         )
 
+    # 0. rows the batch deleted come back as they were (bylines below point at them)
+    for label, deleted in plan.deleted.items():
+        model = MODELS[label]
+        rows = [
+            model(
+                **{
+                    name: model._meta.get_field(name).to_python(value)
+                    for name, value in row.items()
+                }
+            )
+            for row in deleted.values()
+        ]
+        stamps = {r.pk: (r.created_at, r.updated_at) for r in rows}
+        model.objects.bulk_create(rows)  # which sets auto_now(_add) fields: put them back
+        for r in rows:
+            r.created_at, r.updated_at = stamps[r.pk]
+        model.objects.bulk_update(rows, ["created_at", "updated_at"])
+        result.restored[label] = result.restored.get(label, 0) + len(deleted)
+
     # 1. fields the batch changed get their previous values back
     for label, changes in plan.updated.items():
         model = MODELS[label]
@@ -255,7 +278,7 @@ def undo_apply(plan: UndoPlan) -> UndoResult:
                 fields.add(model_field.name)
         if fields and instances:
             model.objects.bulk_update(instances.values(), sorted(fields), batch_size=1000)
-        result.restored[label] = len(instances)
+        result.restored[label] = result.restored.get(label, 0) + len(instances)
         if model is Author:
             result.touched_author_ids.update(instances)
 

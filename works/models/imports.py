@@ -44,6 +44,14 @@ class ImportBatch(models.Model):
     records_read = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True, help_text="created / updated / …")
     errors = models.JSONField(default=list, blank=True, help_text="[{line, record, message}]")
+    # Values this batch offered that a higher source's kept them out (works.imports.merge),
+    # and records of the file that were one work, merged: for curators.
+    conflicts = models.JSONField(
+        default=list, blank=True, help_text="[{work, record, field, kept, kept_by, offered}]"
+    )
+    merged_records = models.JSONField(
+        default=list, blank=True, help_text="records of the file that were the same work"
+    )
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
@@ -72,7 +80,8 @@ class BatchChange(models.Model):
     Written set-based by works.imports.loader (once per chunk): `created` rows are deleted
     on undo; `updated` rows hold only the changed fields' previous values ({attname: value},
     JSON); `authorships_replaced` / `topics_replaced` (object_pk = the work) hold the work's
-    previous byline rows (with their pks and institution links) or topic rows.
+    previous byline rows (with their pks and institution links) or topic rows; `deleted`
+    rows (a name-only author a better byline left without work) hold the whole row.
     """
 
     class Action(models.TextChoices):
@@ -80,6 +89,7 @@ class BatchChange(models.Model):
         UPDATED = "updated", "updated"
         AUTHORSHIPS_REPLACED = "authorships_replaced", "byline replaced"
         TOPICS_REPLACED = "topics_replaced", "topics replaced"
+        DELETED = "deleted", "deleted"
 
     # indexed by works_batchchange_batch_idx, which it leads
     batch = models.ForeignKey(ImportBatch, models.CASCADE, related_name="changes", db_index=False)
@@ -139,7 +149,8 @@ class AuthorshipOverride(models.Model):
 
 
 class DuplicateWorkCandidate(models.Model):
-    """Two works that look like one (same or near-identical title, same year): for review.
+    """Two works that look like one (same or near-identical title, same or adjacent year, or a
+    preprint and its published version): for review.
 
     `work_a` is the older (lower pk) work, kept on merge; `work_b` is emptied when merged,
     and `removed_work` then records what it was. Filled after every import by
@@ -153,12 +164,15 @@ class DuplicateWorkCandidate(models.Model):
 
     class Reason(models.TextChoices):
         SAME_TITLE = "same-title", "same title and year"
-        SIMILAR_TITLE = "similar-title", "near-identical title, same year"
+        SIMILAR_TITLE = "similar-title", "near-identical title, same or adjacent year"
+        PREPRINT_PUBLISHED = "preprint-published", "preprint and published version"
 
     work_a = models.ForeignKey(Work, models.CASCADE, related_name="+")
     work_b = models.ForeignKey(Work, models.CASCADE, null=True, blank=True, related_name="+")
     reason = models.CharField(max_length=20, choices=Reason)
-    similarity = models.FloatField(default=1.0, help_text="difflib ratio of the title keys")
+    similarity = models.FloatField(
+        default=1.0, help_text="title similarity (pg_trgm on PostgreSQL, difflib on SQLite)"
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
     removed_work = models.JSONField(default=dict, blank=True, help_text="the merged-away work")
     created_at = models.DateTimeField(auto_now_add=True)

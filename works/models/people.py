@@ -117,6 +117,9 @@ class Author(models.Model):
         "works.ImportBatch", models.SET_NULL, null=True, blank=True, related_name="+"
     )
     source_record = models.CharField(max_length=255, blank=True)
+    # Which source (and batch) set each field: {"display_name": ["openalex", 12]}; a field not
+    # listed was set by `source` (works.imports.merge).
+    field_sources = models.JSONField(default=dict, blank=True, editable=False)
     # Set by the loader when the name mixes scripts or looks like another author's name
     # letter for letter (Cyrillic 'а' for Latin 'a'): such names are never matched, only flagged.
     confusable_name = models.BooleanField(default=False, editable=False)

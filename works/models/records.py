@@ -143,6 +143,12 @@ class Work(models.Model):
     )
     # The record the row was created from: "<OpenAlex id / arXiv id / BibTeX key> (line N)".
     source_record = models.CharField(max_length=255, blank=True)
+    # Which source (and batch) set each field: {"title": ["openalex", 12], ...}; a field not
+    # listed was set by `source`. The loader writes it with the values (works.imports.merge).
+    field_sources = models.JSONField(default=dict, blank=True, editable=False)
+    # Values lower sources offered and the precedence kept out, for a curator to choose:
+    # {"year": {"bibtex": 2017}, "venue_id": {"arxiv": 3}}.
+    conflicts = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -176,6 +182,8 @@ class Work(models.Model):
             models.Index(
                 fields=["id"], include=["year", "title_key"], name="works_work_listing_idx"
             ),
+            # the duplicate finder's typo-tolerant title match (pg_trgm, PostgreSQL only:
+            # created by migration 0008, not here, so SQLite builds without it)
         ]
 
     def __str__(self) -> str:

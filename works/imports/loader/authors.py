@@ -17,8 +17,9 @@ from django.utils.text import slugify
 from bzpeer.lib.names import confusable_skeleton, mixes_scripts, name_slug, normalize_name
 from works.models import Author, Authorship, search_names_for
 
+from .. import merge
 from ..records import AuthorRecord, WorkRecord
-from .rows import apply_changes, new
+from .rows import apply_changes, field_names, new
 
 if TYPE_CHECKING:
     from .chunk import ChunkLoader
@@ -76,22 +77,34 @@ def authors_upsert(
                     **loader.imported_author,
                 },
             )
+            author.field_sources = author_sources(loader, author)
             to_create.append(author)
         elif author.pk and id(author) not in seen:
-            values = {}
+            offered = {}
             # Only an author entity speaks for the author's name and affiliation; the
             # copy embedded in a work is a snapshot of it.
             if id(record) in entity_ids:
-                values["display_name"] = record.display_name[:255]
+                offered["display_name"] = record.display_name[:255]
                 variants = sorted(set(author.name_variants) | set(record.name_variants))
-                values["name_variants"] = variants
-                if pk := institution_pk(loader, record):
-                    values["last_known_institution_id"] = pk
+                offered["name_variants"] = variants
+                offered["last_known_institution_id"] = institution_pk(loader, record)
             for name in ("openalex_id", "orcid", "dblp_pid"):
                 value = getattr(record, name)
                 # never take over an id another record already holds
                 if value and not getattr(author, name) and value not in index:
-                    values[name] = value
+                    offered[name] = value
+            # by source precedence, as a work's fields (merge.fields_merge)
+            merged = merge.fields_merge(
+                {name: getattr(author, name) for name in offered},
+                offered,
+                sources=author.field_sources,
+                conflicts={},
+                source=loader.source,
+                batch_id=loader.provenance["import_batch_id"],
+                row_source=author.source,
+                conflict_fields=(),
+            )
+            values = merged.values | {"field_sources": merged.sources}
             if changed := apply_changes(author, values):
                 fields.update(changed)
                 updated[author.pk] = author
@@ -121,9 +134,7 @@ def authors_upsert(
         for author in updated.values():
             author.updated_at = loader.now
         loader.record_updated(Author, previous)
-        loader.backend.update(
-            Author, list(updated.values()), sorted(f.removesuffix("_id") for f in fields)
-        )
+        loader.backend.update(Author, list(updated.values()), field_names(Author, fields))
     loader.counts.created["authors"] += len(to_create)
     loader.counts.updated["authors"] += len(updated)
     matched = {a.pk for a in existing}
@@ -131,6 +142,26 @@ def authors_upsert(
     loader.counts.touched_author_ids.update(a.pk for a in to_create)
     # a merged author's ids keep pointing at the author it was merged into
     return {key: (a.merged_into_id or a.pk) for key, a in index.items()}
+
+
+AUTHOR_SOURCED_FIELDS = (
+    "display_name",
+    "name_variants",
+    "openalex_id",
+    "orcid",
+    "dblp_pid",
+    "arxiv_name",
+    "last_known_institution_id",
+)
+
+
+def author_sources(loader: ChunkLoader, author: Author) -> dict:
+    """field_sources of an author the loader creates: every field its record gave."""
+    return merge.new_row_sources(
+        {name: getattr(author, name) for name in AUTHOR_SOURCED_FIELDS},
+        source=loader.source,
+        batch_id=loader.provenance["import_batch_id"],
+    )
 
 
 def institution_pk(loader: ChunkLoader, record: AuthorRecord) -> int | None:
@@ -213,6 +244,7 @@ def name_only_resolve(
                         **loader.imported_author,
                     },
                 )
+                pending[match].field_sources = author_sources(loader, pending[match])
                 candidates[key].append(match)
             resolved[(w_index, position)] = match
             coauthors[match] |= others

@@ -11,10 +11,22 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from bzpeer.lib.names import normalize_name
-from works.models import Author, Authorship, AuthorshipOverride, BatchChange, Work
+from django.db.models import Exists, OuterRef, Q
 
+from bzpeer.lib.names import normalize_name
+from works.models import (
+    Author,
+    Authorship,
+    AuthorshipOverride,
+    BatchChange,
+    VerificationLevel,
+    Work,
+)
+from works.signals import authors_deletion_blockers
+
+from .. import merge
 from ..records import WorkRecord
+from ..undo import rows_delete
 from .authors import name_only_resolve
 from .backends import AUTHORSHIP_COLUMNS
 
@@ -54,13 +66,42 @@ def decisions(loader: ChunkLoader, works: list[WorkRecord], work_ids: list[int])
 
 
 def authorships_replace(loader: ChunkLoader, works: list[WorkRecord], work_ids: list[int]) -> None:
-    """Rewrites a work's byline only when it differs from what is stored.
+    """Rewrites a work's byline only when it differs from what is stored, and only when the
+    record's byline may replace the stored one (merge.byline_outranks: a byline with
+    persistent ids is never replaced by a name-only one, a lower source never replaces a
+    higher one's). A byline that may not replace is left as it is, and its name-only
+    authors are not created.
 
     Admins' decisions win over the file (see `decisions`): a decided slot gets the decided
     author, a removed one is left out (its position stays free).
     """
     if not works:
         return
+    # the stored bylines, whole rows: compared with the desired ones, and kept for undo
+    # (works this chunk created have none yet)
+    through = Authorship.institutions.through
+    links: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    rows: dict[int, list[dict]] = defaultdict(list)
+    stored: dict[int, dict[int, tuple]] = defaultdict(dict)
+    existing = [pk for pk in work_ids if pk not in loader.created_work_pks]
+    for link_pk, authorship_id, institution_id in through.objects.filter(
+        authorship__work_id__any=existing
+    ).values_list("pk", "authorship_id", "institution_id"):
+        links[authorship_id].append((link_pk, institution_id))
+    for row in Authorship.objects.filter(work_id__any=existing).values(*AUTHORSHIP_COLUMNS):
+        row["institutions"] = sorted(links[row["id"]])
+        rows[row["work_id"]].append(row)
+        stored[row["work_id"]][row["position"]] = (
+            row["position"],
+            row["author_id"],
+            row["raw_author_name"],
+            row["is_corresponding"],
+            tuple(sorted(i for _, i in row["institutions"])),
+        )
+    works, work_ids = _bylines_that_may_replace(loader, works, work_ids, rows)
+    if not works:
+        return
+
     decided = decisions(loader, works, work_ids)
     name_only = name_only_resolve(loader, works, work_ids, decided)
     desired: dict[int, dict[int, tuple]] = {}
@@ -98,28 +139,6 @@ def authorships_replace(loader: ChunkLoader, works: list[WorkRecord], work_ids: 
         desired[work_pk] = byline
         record_of[work_pk] = record
 
-    # the stored bylines, whole rows: compared with the desired ones, and kept for undo
-    # (works this chunk created have none yet)
-    through = Authorship.institutions.through
-    links: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    rows: dict[int, list[dict]] = defaultdict(list)
-    stored: dict[int, dict[int, tuple]] = defaultdict(dict)
-    existing = [pk for pk in desired if pk not in loader.created_work_pks]
-    for link_pk, authorship_id, institution_id in through.objects.filter(
-        authorship__work_id__any=existing
-    ).values_list("pk", "authorship_id", "institution_id"):
-        links[authorship_id].append((link_pk, institution_id))
-    for row in Authorship.objects.filter(work_id__any=existing).values(*AUTHORSHIP_COLUMNS):
-        row["institutions"] = sorted(links[row["id"]])
-        rows[row["work_id"]].append(row)
-        stored[row["work_id"]][row["position"]] = (
-            row["position"],
-            row["author_id"],
-            row["raw_author_name"],
-            row["is_corresponding"],
-            tuple(sorted(i for _, i in row["institutions"])),
-        )
-
     stale = [work_pk for work_pk, byline in desired.items() if stored[work_pk] != byline]
     if not stale:
         return
@@ -143,9 +162,48 @@ def authorships_replace(loader: ChunkLoader, works: list[WorkRecord], work_ids: 
     )
     loader.counts.authorships_written += len(new_rows)
     current_authors = {row[1] for row in new_rows if row[1]}
-    touched = previous_authors | current_authors
+    removed = placeholders_remove(loader, previous_authors - current_authors)
+    touched = (previous_authors - removed) | current_authors
     loader.counts.touched_author_ids.update(touched)
     affiliations_fill_missing(loader, current_authors)
+
+
+def placeholders_remove(loader: ChunkLoader, dropped: set[int]) -> set[int]:
+    """Deletes the name-only authors a replaced byline leaves with nothing: created by an
+    import, no persistent id, not claimed or curated (level ≤ L1), no work, no admin
+    decision, nobody merged into them, no follower or claim. They stood for a byline slot
+    a better byline now fills (a BibTeX "Charles R Qi" beside OpenAlex's A5027357870), so
+    the record ends the same whatever the import order. Each is kept whole in the change
+    log (`deleted`): undo puts it back. Returns their pks; two queries when none qualify.
+    """
+    if not dropped:
+        return set()
+    candidates = (
+        Author.objects.filter(
+            pk__any=dropped,
+            openalex_id__isnull=True,
+            orcid__isnull=True,
+            dblp_pid__isnull=True,
+            merged_into__isnull=True,
+            verification_level__lte=VerificationLevel.L1,
+        )
+        .exclude(source="")
+        .exclude(Exists(Authorship.objects.filter(author_id=OuterRef("pk"))))
+        .exclude(Exists(AuthorshipOverride.objects.filter(author_id=OuterRef("pk"))))
+        .exclude(Exists(Author.objects.filter(merged_into_id=OuterRef("pk"))))
+    )
+    rows = list(candidates.values())
+    if not rows:
+        return set()
+    pks = {row["id"] for row in rows}
+    for _, reasons in authors_deletion_blockers.send(sender=placeholders_remove, author_ids=pks):
+        if reasons:
+            return set()  # people hold one of them: keep them all, as undo would
+    for row in rows:
+        loader.record(Author, row["id"], BatchChange.Action.DELETED, row)
+    rows_delete(Author, Author.objects.filter(pk__any=pks))
+    loader.counts.removed_placeholders += len(pks)
+    return pks
 
 
 def affiliations_fill_missing(loader: ChunkLoader, author_pks: set[int]) -> None:
@@ -164,3 +222,35 @@ def affiliations_fill_missing(loader: ChunkLoader, author_pks: set[int]) -> None
             if pk not in loader.created_author_pks
         },
     )
+
+
+def _bylines_that_may_replace(
+    loader: ChunkLoader, works: list[WorkRecord], work_ids: list[int], rows: dict[int, list]
+) -> tuple[list[WorkRecord], list[int]]:
+    """The records (and their works) whose byline may replace the stored one; one query for
+    which stored authors carry a persistent id."""
+    stored_authors = {r["author_id"] for pk in work_ids for r in rows[pk] if r["author_id"]}
+    persistent = (
+        set(
+            Author.objects.filter(pk__any=stored_authors)
+            .filter(
+                Q(openalex_id__isnull=False) | Q(orcid__isnull=False) | Q(dblp_pid__isnull=False)
+            )
+            .values_list("pk", flat=True)
+        )
+        if stored_authors
+        else set()
+    )
+    kept_records, kept_ids = [], []
+    for record, work_pk in zip(works, work_ids, strict=True):
+        current = rows[work_pk]
+        if current and not merge.byline_outranks(
+            record,
+            loader.source,
+            stored_persistent=any(r["author_id"] in persistent for r in current),
+            stored_source=current[0]["source"],
+        ):
+            continue
+        kept_records.append(record)
+        kept_ids.append(work_pk)
+    return kept_records, kept_ids

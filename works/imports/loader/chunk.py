@@ -7,6 +7,7 @@ entity modules beside it do the matching and diffing, in the order `load` calls 
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from django.db.models import Model
 from django.utils import timezone
 
-from works.models import Author, BatchChange, ImportBatch, VerificationLevel
+from works.models import Author, BatchChange, ImportBatch, VerificationLevel, Work
 
+from .. import merge
 from ..records import (
     AuthorRecord,
     InstitutionRecord,
@@ -30,10 +32,13 @@ from .authors import authors_upsert
 from .backends import WriteBackend, backend_choose
 from .bylines import authorships_replace
 from .institutions import institutions_upsert
+from .rows import field_names
 from .venues_topics import topics_upsert, venues_upsert
 from .works import work_topics_replace, works_upsert
 
 ENTITY_KINDS = ("works", "authors", "institutions", "venues", "topics")
+# A batch report lists this many conflicts and merged records; the counts say how many more.
+REPORT_LIMIT = 1000
 
 
 @dataclass
@@ -44,6 +49,14 @@ class LoadCounts:
     authorships_written: int = 0
     ignored: int = 0
     touched_author_ids: set[int] = field(default_factory=set)
+    # values a higher source's kept out, and records of the file that were one work
+    # (works.imports.merge); the first REPORT_LIMIT of each, and how many in all
+    conflicts: list[dict] = field(default_factory=list)
+    conflicts_total: int = 0
+    merged_records: list[str] = field(default_factory=list)
+    merged_total: int = 0
+    # name-only authors a better byline left without work, deleted (bylines.placeholders_remove)
+    removed_placeholders: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -52,6 +65,9 @@ class LoadCounts:
             "unchanged": self.unchanged,
             "authorships_written": self.authorships_written,
             "ignored": self.ignored,
+            "conflicts": self.conflicts_total,
+            "merged_records": self.merged_total,
+            "removed_placeholders": self.removed_placeholders,
         }
 
     def summary(self) -> str:
@@ -62,6 +78,14 @@ class LoadCounts:
                 parts.append(f"{kind}: {c} created, {u} updated, {n} unchanged")
         if self.ignored:
             parts.append(f"{self.ignored} ignored")
+        parts += self.merged_records[:20]
+        if self.merged_total > 20:
+            parts.append(f"and {self.merged_total - 20} more works given twice, merged")
+        if self.conflicts_total:
+            parts.append(
+                f"{self.conflicts_total} values not applied: a higher source set them "
+                "(listed in the batch report)"
+            )
         return "; ".join(parts) or "nothing to import"
 
 
@@ -119,9 +143,73 @@ class ChunkLoader:
         }
         self.author_ids = authors_upsert(self, authors, embedded)
         work_ids = works_upsert(self, works)
+        # one work given by several records: its byline and topics come from one of them
+        works, work_ids = self.same_work_merge(works, work_ids)
         authorships_replace(self, works, work_ids)
         work_topics_replace(self, works, work_ids)
         self.changes_flush()
+
+    def same_work_merge(
+        self, works: list[WorkRecord], work_ids: list[int]
+    ) -> tuple[list[WorkRecord], list[int]]:
+        """One record per work for the bylines and topics, reporting the works given twice.
+
+        works_upsert merged their fields already (records later in the file over earlier
+        ones, by the precedence rules). The byline is the one `merge.byline_outranks`
+        prefers (persistent ids first, then the later record), the topics the later
+        non-empty list: no author is created for a byline that is not kept.
+        """
+        records_of: dict[int, list[WorkRecord]] = {}
+        for record, pk in zip(works, work_ids, strict=True):
+            records_of.setdefault(pk, []).append(record)
+        if len(records_of) == len(works):
+            return works, work_ids
+        kept: list[WorkRecord] = []
+        for group in records_of.values():
+            byline = group[0]
+            for record in group[1:]:
+                if (
+                    merge.byline_outranks(
+                        record,
+                        self.source,
+                        stored_persistent=merge.byline_has_persistent_ids(byline),
+                        stored_source=self.source,
+                    )
+                    or not byline.authorships
+                ):
+                    byline = record
+            topics = next((r.topics for r in reversed(group) if r.topics), ())
+            kept.append(dataclasses.replace(byline, topics=topics))
+            if len(group) > 1:
+                labels = [r.source_record or f"{r.title!r}" for r in group]
+                self.merged_note(
+                    f"records {', '.join(labels[:-1])} and {labels[-1]} are the same work "
+                    f"{merge.identity_label(group[0])}: merged"
+                )
+        return kept, list(records_of)
+
+    # -- the batch report --------------------------------------------------------------------
+
+    def merged_note(self, message: str) -> None:
+        self.counts.merged_total += 1
+        if len(self.counts.merged_records) < REPORT_LIMIT:
+            self.counts.merged_records.append(message)
+
+    def conflicts_note(self, work: Work, record: WorkRecord, rejected: list) -> None:
+        """Values of `record` a higher source kept out, for the batch report."""
+        for name, kept, kept_by, offered in rejected:
+            self.counts.conflicts_total += 1
+            if len(self.counts.conflicts) < REPORT_LIMIT:
+                self.counts.conflicts.append(
+                    {
+                        "work": work.pk,
+                        "record": record.source_record or merge.identity_label(record),
+                        "field": name,
+                        "kept": kept,
+                        "kept_by": kept_by,
+                        "offered": offered,
+                    }
+                )
 
     # -- change log for undo (see the package docstring) ---------------------------------
 
@@ -143,7 +231,7 @@ class ChunkLoader:
         self.record_created(model, to_create)
         self.record_updated(model, previous)
         if to_update:
-            model.objects.bulk_update(to_update, sorted(f.removesuffix("_id") for f in fields))
+            model.objects.bulk_update(to_update, field_names(model, fields))
         self.counts.created[kind] += len(to_create)
         self.counts.updated[kind] += len(to_update)
 

@@ -25,3 +25,10 @@ def new(model: type[Model], values: dict) -> Model:
             for f in model._meta.concrete_fields
         ]
     )
+
+
+def field_names(model: type[Model], attnames) -> list[str]:
+    """The field names bulk_update wants for attnames ("venue_id" → "venue", but
+    "openalex_id" stays: that is a field's own name), sorted."""
+    by_attname = {f.attname: f.name for f in model._meta.concrete_fields}
+    return sorted({by_attname[name] for name in attnames})

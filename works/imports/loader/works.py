@@ -1,7 +1,10 @@
 """Works and their topic lists: matched on OpenAlex id, DOI or arXiv id, else title and year.
 
 A work with none of the persistent ids matches a stored work with the same normalised title
-and year; a topic list is rewritten only when it differs from the stored one.
+and year. Its fields merge by source precedence (works.imports.merge: a lower source fills
+empty fields only, an absent value erases nothing); its topic list keeps the topics of other
+kinds (OpenAlex topics and arXiv categories side by side) and is rewritten only when it
+differs from the stored one.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from django.db.models import Q
 from bzpeer.lib.text import title_key
 from works.models import Authorship, BatchChange, Work, WorkTopic
 
+from .. import merge
 from ..records import VenueRecord, WorkRecord
-from .rows import apply_changes, new
+from .rows import apply_changes, field_names, new
 
 if TYPE_CHECKING:
     from .chunk import ChunkLoader
@@ -46,6 +50,7 @@ def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
     updated: dict[int, Work] = {}
     previous: dict[int, dict] = {}
     fields: set[str] = set()
+    batch_id = loader.batch.pk if loader.batch else None
     for record in records:
         lookups = [
             (kind, getattr(record, kind))
@@ -55,9 +60,8 @@ def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
         if not lookups:
             lookups = [("title", (title_key(record.title), record.year))]
         work = next((index[k] for k in lookups if k in index), None)
-        values = {
+        offered = {
             "title": record.title,
-            "title_key": title_key(record.title),
             "type": record.type,
             "year": record.year,
             "publication_date": record.publication_date,
@@ -68,26 +72,52 @@ def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
             "language": record.language,
         }
         if work is None:
+            ids = {k: getattr(record, k) for k in ("openalex_id", "doi", "arxiv_id")}
             work = new(
                 Work,
                 {
-                    "openalex_id": record.openalex_id,
-                    "doi": record.doi,
-                    "arxiv_id": record.arxiv_id,
+                    **ids,
                     "source_record": record.source_record,
                     **loader.provenance,
-                    **values,
+                    **offered,
+                    "title_key": title_key(record.title),
+                    "field_sources": merge.new_row_sources(
+                        offered | ids, source=loader.source, batch_id=batch_id
+                    ),
+                    "conflicts": {},
                 },
             )
             to_create.append(work)
         else:
+            # an id fills an empty field only, never one another work holds, and is never
+            # replaced; offered when it agrees, so its provenance follows the precedence
             for kind, value in lookups:
-                if kind != "title" and not getattr(work, kind) and (kind, value) not in index:
-                    values[kind] = value
-            if work.pk and (changed := apply_changes(work, values)):
+                if kind == "title" or getattr(work, kind) not in (None, value):
+                    continue
+                if index.get((kind, value), work) is work:
+                    offered[kind] = value
+            merged = merge.fields_merge(
+                {name: getattr(work, name) for name in offered},
+                offered,
+                sources=work.field_sources,
+                conflicts=work.conflicts,
+                source=loader.source,
+                batch_id=batch_id,
+                row_source=work.source,
+            )
+            values = dict(merged.values)
+            if "title" in values:
+                values["title_key"] = title_key(values["title"])
+            values["field_sources"] = merged.sources
+            values["conflicts"] = merged.conflicts
+            loader.conflicts_note(work, record, merged.rejected)
+            if (changed := apply_changes(work, values)) and work.pk:
                 fields.update(changed)
                 updated[work.pk] = work
-                previous[work.pk] = changed | {"updated_at": work.updated_at}
+                # a work two records of the chunk change keeps its value before the first
+                before = previous.setdefault(work.pk, {"updated_at": work.updated_at})
+                for name, value in changed.items():
+                    before.setdefault(name, value)
                 work.updated_at = loader.now
         for key in lookups:
             index[key] = work
@@ -99,7 +129,7 @@ def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
         loader.backend.update(
             Work,
             list(updated.values()),
-            sorted({f.removesuffix("_id") for f in fields} | {"updated_at"}),
+            field_names(Work, fields | {"updated_at"}),
         )
         loader.record_updated(Work, previous)
     loader.counts.created["works"] += len(to_create)
@@ -115,21 +145,35 @@ def venue_pk(loader: ChunkLoader, venue: VenueRecord | None) -> int | None:
 
 
 def work_topics_replace(loader: ChunkLoader, works: list[WorkRecord], work_ids: list[int]) -> None:
-    desired = {
-        work_pk: {
+    """A record's topics replace the stored topics of the same kinds (Topic.source) only:
+    arXiv categories and OpenAlex topics sit side by side, and a record without topics of
+    its own (BibTeX: keyword guesses at most) leaves them all."""
+    offered = {pk: r for r, pk in zip(works, work_ids, strict=True) if r.topics}
+    if not offered:
+        return
+    stored: dict[int, dict[int, float]] = defaultdict(dict)
+    rows: dict[int, list[list]] = defaultdict(list)
+    kind_of: dict[int, str] = {}
+    existing = [pk for pk in offered if pk not in loader.created_work_pks]
+    for pk, work_id, topic_id, score, kind in WorkTopic.objects.filter(
+        work_id__any=existing
+    ).values_list("pk", "work_id", "topic_id", "score", "topic__source"):
+        stored[work_id][topic_id] = round(score, 4)
+        rows[work_id].append([pk, topic_id, score])
+        kind_of[topic_id] = kind
+    desired: dict[int, dict[int, float]] = {}
+    for work_pk, record in offered.items():
+        if stored[work_pk] and all(t.inferred for t in record.topics):
+            # keyword guesses only fill a work that has no topics: a source's own stay
+            desired[work_pk] = stored[work_pk]
+            continue
+        kinds = {t.topic.source for t in record.topics}
+        desired[work_pk] = {
+            topic: score for topic, score in stored[work_pk].items() if kind_of[topic] not in kinds
+        } | {
             loader.topic_ids[(t.topic.source, t.topic.external_id)]: round(t.score, 4)
             for t in record.topics
         }
-        for record, work_pk in zip(works, work_ids, strict=True)
-    }
-    stored: dict[int, dict[int, float]] = defaultdict(dict)
-    rows: dict[int, list[list]] = defaultdict(list)
-    existing = [pk for pk in desired if pk not in loader.created_work_pks]
-    for pk, work_id, topic_id, score in WorkTopic.objects.filter(work_id__any=existing).values_list(
-        "pk", "work_id", "topic_id", "score"
-    ):
-        stored[work_id][topic_id] = round(score, 4)
-        rows[work_id].append([pk, topic_id, score])
     stale = [pk for pk, topics in desired.items() if stored[pk] != topics]
     if not stale:
         return

@@ -56,6 +56,7 @@ from ..records import (
     VenueRecord,
     WorkRecord,
     others_authorship,
+    source_record_label,
 )
 from . import ids
 
@@ -175,6 +176,7 @@ def parse(raw: RawRecord) -> WorkRecord:
         abstract=fields.get("abstract", "").strip(),
         code_url=_code_url(fields.get("url", "")),
         authorships=_authorships(fields.get("author", ""), where),
+        source_record=source_record_label(entry.key, raw.line),
     )
 
 
