@@ -224,8 +224,6 @@ def test_import_task_records_a_missing_file_as_failure(media):
 @pytest.mark.postgresql  # the advisory lock
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_at_once_end_as_if_run_one_after_the_other():
-    if connection.vendor != "postgresql":
-        pytest.skip("the advisory lock is PostgreSQL's")
     first_started = threading.Event()
     results, errors = {}, {}
 
