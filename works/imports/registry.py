@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 
 from .readers import BadRecord
 from .records import ParsedRecord, RawRecord
@@ -27,56 +28,34 @@ class Importer:
     parse: Callable[[RawRecord], ParsedRecord | None]  # None: a record kind not kept
     record_label: Callable[[RawRecord], str]  # names a record in error messages
 
+    @classmethod
+    def of(cls, source: ModuleType, *, format: str, label: str) -> Importer:
+        """The entry of a module under `sources/`, which provides FORMAT (the rows' `source`),
+        sniff, read, parse and record_label."""
+        return cls(
+            format=format,
+            label=label,
+            source=source.FORMAT,
+            sniff=source.sniff,
+            read=source.read,
+            parse=source.parse,
+            record_label=source.record_label,
+        )
+
 
 # Detection order: the arXiv snapshot and Crossref before OpenAlex (all JSON; a snapshot line
 # or a Crossref work may quote an OpenAlex URL, an OpenAlex record never has authors_parsed
 # nor Crossref's hyphenated keys).
 IMPORTERS: tuple[Importer, ...] = (
-    Importer(
-        format="arxiv",
-        label="arXiv metadata snapshot (JSON Lines)",
-        source=arxiv.FORMAT,
-        sniff=arxiv.sniff,
-        read=arxiv.read,
-        parse=arxiv.parse,
-        record_label=arxiv.record_label,
-    ),
-    Importer(
-        format="arxiv-oai",
-        label="arXiv OAI-PMH XML (arXiv / arXivRaw)",
-        source=arxiv_oai.FORMAT,
-        sniff=arxiv_oai.sniff,
-        read=arxiv_oai.read,
-        parse=arxiv_oai.parse,
-        record_label=arxiv_oai.record_label,
-    ),
-    Importer(
+    Importer.of(arxiv, format="arxiv", label="arXiv metadata snapshot (JSON Lines)"),
+    Importer.of(arxiv_oai, format="arxiv-oai", label="arXiv OAI-PMH XML (arXiv / arXivRaw)"),
+    Importer.of(
+        crossref,
         format="crossref",
         label="Crossref works (a /works response, a list or JSON Lines)",
-        source=crossref.FORMAT,
-        sniff=crossref.sniff,
-        read=crossref.read,
-        parse=crossref.parse,
-        record_label=crossref.record_label,
     ),
-    Importer(
-        format="openalex",
-        label="OpenAlex (JSON array or JSON Lines)",
-        source=openalex.FORMAT,
-        sniff=openalex.sniff,
-        read=openalex.read,
-        parse=openalex.parse,
-        record_label=openalex.record_label,
-    ),
-    Importer(
-        format="bibtex",
-        label="BibTeX",
-        source=bibtex.FORMAT,
-        sniff=bibtex.sniff,
-        read=bibtex.read,
-        parse=bibtex.parse,
-        record_label=bibtex.record_label,
-    ),
+    Importer.of(openalex, format="openalex", label="OpenAlex (JSON array or JSON Lines)"),
+    Importer.of(bibtex, format="bibtex", label="BibTeX"),
 )
 FORMATS = tuple(importer.format for importer in IMPORTERS)
 
