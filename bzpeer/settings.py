@@ -157,8 +157,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions stay in the database alone (Django's default), not cached_db: with Redis away a
 # cached session read would fail every signed-in request, and a logout whose cache delete
-# failed could see its session come back with Redis. It costs one indexed query per page.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# failed could see its session come back with Redis. profiles.sessions is Django's database
+# store with the user's id also kept as a column, so the signed-in profile page reads its
+# session, user and author in one query (profiles/signed_in.py).
+SESSION_ENGINE = "profiles.sessions"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None

@@ -16,29 +16,32 @@ message is never served from here: what it shows depends on who asks.
 
 A signed-in visitor gets the page assembled from parts: what is the same for everyone (the
 header and trust snapshot, the works list with its links and LaTeX already turned into
-HTML) comes from `shared_parts`, keyed like the page above plus the works list's query;
-only navigation, Follow, claim and collaboration are rendered for the request.
+HTML) comes from `shared_parts`, keyed like the page above plus the works list's query.
+The whole signed-in page is then cached per kind of viewer (`signed_in_page`: following or
+not, owner or not, staff or not...) with holes where the request's own values go (CSRF
+token, account name), filled per request: rendering navigation, Follow, claim and
+collaboration for every request cost more than everything else the request does.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.urls import get_script_prefix
+from django.utils.html import escape
 
 from bzpeer.lib.cache import CACHE_ERRORS
 from bzpeer.lib.versions import author_version, author_version_key
 from works.models import Author
-
-from . import viewer
 
 logger = logging.getLogger(__name__)
 
@@ -180,42 +183,51 @@ def cached_page(
     return response
 
 
-# --- the signed-in page's own row ----------------------------------------------------------
-
-# What the per-viewer sections and the key of the shared parts read from the author row; a
-# cache miss loads the whole row again before rendering the shared parts.
-LIVE_FIELDS = (
-    "slug",
-    "display_name",
-    "hidden",
-    "merged_into",
-    "updated_at",
-    "trust_computed_at",
-    "followers_count",
-    "verification_level",
-    "verification_evidence",
-    "open_to_collaborate",
-)
-_SLUG, _USER = "\x00slug", -424242  # stand-ins replaced by each request's values
+# --- the signed-in page: the whole page per kind of viewer, with holes ----------------------
 
 
-@functools.cache
-def _live_author_statement() -> tuple[str, tuple]:
-    """The SQL of the signed-in page's author query, compiled by the ORM once per process:
-    compiling it (four subqueries) cost more CPU than the rest of the request."""
-    stand_in = SimpleNamespace(pk=_USER, is_authenticated=True)
-    authors = (
-        Author.objects.only(*LIVE_FIELDS)
-        .annotate(**viewer.viewer_annotations(stand_in))
-        .filter(slug=_SLUG)
-    )
-    return authors.query.sql_with_params()
+@dataclass(frozen=True)
+class Holes:
+    """Stand-ins rendered where the request's own values go in a signed-in page (the CSRF
+    token, the account's name, the site's address). Random for each rendering and kept with
+    it, so no text of the page (a work's title, a name) can be taken for one."""
+
+    csrf: str
+    name: str
+    scheme: str
+    host: str
+
+    @classmethod
+    def new(cls) -> Holes:
+        tag = secrets.token_hex(10)
+        return cls(*(f"bzpeer-hole-{tag}-{what}" for what in ("csrf", "name", "scheme", "host")))
+
+    def filled(self, html: str, request: HttpRequest) -> str:
+        user = request.user
+        return (
+            html.replace(self.csrf, get_token(request))
+            .replace(self.name, escape(user.email or user.get_username()))
+            .replace(self.scheme, escape(request.scheme))
+            .replace(self.host, escape(request.get_host()))
+        )
 
 
-def author_for_viewer(slug: str, user) -> Author | None:
-    """The author's row with the viewer's claim and follow columns (one query), for
-    viewer.author_viewer; None when no author has that slug."""
-    sql, params = _live_author_statement()
-    values = {_SLUG: slug, _USER: user.pk}
-    rows = list(Author.objects.raw(sql, [values.get(p, p) for p in params]))
-    return rows[0] if rows else None
+def signed_in_page(
+    request: HttpRequest, author: Author, kind: tuple, query: object, render: Callable[[Holes], str]
+) -> HttpResponse:
+    """The page for a signed-in viewer: rendered once per kind of viewer (`kind`: what the
+    viewer's own sections and navigation show, e.g. following or not, owner or not, staff or
+    not) and author state (every live column of the row, the data version, the works list's
+    `query`), then the request's own values put in its holes. render(holes) renders it."""
+    state = AuthorState.of(author)
+    live = tuple(getattr(author, name) for name in ("slug", "display_name", "hidden",
+                 "verification_evidence", "open_to_collaborate"))  # fmt: skip
+    parts = (*state.facts, live, kind, query, get_script_prefix())
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+    def rendered() -> tuple[str, tuple[str, ...]]:
+        holes = Holes.new()
+        return render(holes), astuple(holes)  # plain strings in the cache, not our class
+
+    html, holes = _versioned_get_or_render(f"profile:frame:{state.pk}:{digest}", state.pk, rendered)
+    return HttpResponse(Holes(*holes).filled(html, request))

@@ -19,7 +19,7 @@ def bench_user():
 
 def session_cookie() -> str:
     """A database session of the bench user, valid for any process with this SECRET_KEY."""
-    from django.contrib.sessions.backends.db import SessionStore
+    from profiles.sessions import SessionStore  # settings.SESSION_ENGINE
 
     user = bench_user()
     session = SessionStore()

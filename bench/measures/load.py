@@ -95,7 +95,8 @@ def _sessions() -> list[tuple[int, str]]:
         SESSION_KEY,
         get_user_model,
     )
-    from django.contrib.sessions.backends.db import SessionStore
+
+    from profiles.sessions import SessionStore  # settings.SESSION_ENGINE
 
     out = []
     for n in range(USERS):

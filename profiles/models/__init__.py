@@ -8,6 +8,7 @@ from .collaboration import Conversation, Invitation, Message
 from .curation import AuthorAuditLog
 from .follows import Follow
 from .owner import FeaturedWork, WorkHiddenRequest
+from .sessions import UserSession
 from .trust import DirtyAuthor, TrustSnapshot
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "Message",
     "TrustSnapshot",
     "UserProfile",
+    "UserSession",
     "WorkHiddenRequest",
 ]

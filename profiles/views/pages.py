@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -17,7 +20,7 @@ from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
 from works.models import Author
 
-from .. import page_cache, selectors, works_list
+from .. import page_cache, selectors, signed_in, works_list
 from .. import viewer as viewers
 from .access import redirect_to_kept
 
@@ -52,14 +55,16 @@ def author_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 state,
                 lambda: _author_page(request, selectors.author_for_page(slug, owner_preview=True)),
             )
-    if request.user.is_authenticated:
-        # One query: the columns the live sections use, with this viewer's claim and follow.
-        author = page_cache.author_for_viewer(slug, request.user)
-        if author is None:
-            raise Http404("No such researcher.")
-        if author.merged_into_id:
-            return redirect_to_kept(request, slug, selectors.author_kept(author))
-        return _author_page(request, author)
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        # One query: the session, its user, and the author's row with the columns the live
+        # sections use and this viewer's claim and follow (profiles/signed_in.py).
+        author = signed_in.author_and_user(request, slug)
+        if request.user.is_authenticated:
+            if author is None:
+                raise Http404("No such researcher.")
+            if author.merged_into_id:
+                return redirect_to_kept(request, slug, selectors.author_kept(author))
+            return _author_page(request, author)
     try:
         author = selectors.author_for_page(slug, owner_preview=True)
     except selectors.AuthorMerged as merged:
@@ -83,10 +88,25 @@ def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
             lambda: _shared_parts(_whole(author), query, fragment=fragment),
         )
         return HttpResponse(parts[fragment])
+    if request.user.is_authenticated and not messages.get_messages(request):
+        return page_cache.signed_in_page(
+            request,
+            author,
+            viewer.kind,
+            query,
+            lambda holes: render_to_string(
+                "profiles/author_detail.html",
+                _page_context(author, viewer, query) | _holes_context(request, holes),
+            ),
+        )
+    return render(request, "profiles/author_detail.html", _page_context(author, viewer, query))
+
+
+def _page_context(author: Author, viewer: viewers.Viewer, query: works_list.WorksQuery) -> dict:
     parts = page_cache.shared_parts(
         author, "page", query, lambda: _shared_parts(_whole(author), query, fragment=None)
     )
-    context = {
+    return {
         "author": author,
         # HTML rendered by templates (autoescaped) in _shared_parts; bio_line is plain text
         "parts": {name: mark_safe(parts[name]) for name in ("top", "works")},
@@ -95,12 +115,29 @@ def _author_page(request: HtmxHttpRequest, author: Author) -> HttpResponse:
         "viewer": viewer,
         "explore_url": f"{reverse('graph:explore')}?{urlencode({'center': author.slug})}",
     }
-    return render(request, "profiles/author_detail.html", context)
+
+
+def _holes_context(request: HtmxHttpRequest, holes: page_cache.Holes) -> dict:
+    """What the context processors give a template, with holes for the request's own values
+    (page_cache.signed_in_page): the page is rendered without the request, once per kind of
+    viewer, and holds nothing else of this request."""
+    user = request.user
+    return {
+        "user": SimpleNamespace(
+            is_authenticated=True,
+            is_staff=user.is_staff,
+            email=holes.name,
+            get_username=holes.name,
+        ),
+        "csrf_token": holes.csrf,
+        "request": SimpleNamespace(scheme=holes.scheme, get_host=holes.host),
+        "messages": (),
+    }
 
 
 def _whole(author: Author) -> Author:
     """The whole row, for rendering the shared parts: a signed-in request loaded only the
-    columns its own sections use (page_cache.author_for_viewer)."""
+    columns its own sections use (profiles/signed_in.py)."""
     if author.get_deferred_fields():
         return Author.objects.for_profile().get(pk=author.pk)
     return author

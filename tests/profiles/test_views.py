@@ -252,10 +252,10 @@ def test_author_detail_queries_are_bounded_for_logged_in_users(
 
     with CaptureQueriesContext(connection) as queries:
         assert client.get(author.get_absolute_url()).status_code == 200
-    # the shared parts now come from the cache: the session (in the database, see
-    # settings.SESSION_ENGINE), the user, and the author's row with the viewer's claims and
-    # follow state as columns
-    assert len(queries.captured_queries) <= 3, [q["sql"][:80] for q in queries.captured_queries]
+    # the shared parts now come from the cache: one query reads the session (in the
+    # database, see settings.SESSION_ENGINE), its user, and the author's row with the
+    # viewer's claims and follow state as columns (profiles/signed_in.py)
+    assert len(queries.captured_queries) == 1, [q["sql"][:80] for q in queries.captured_queries]
 
 
 # Pagination
