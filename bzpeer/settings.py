@@ -102,6 +102,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with a health check that reads the socket instead of a SELECT 1 round trip
+    # before each request's first query (bzpeer/lib/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "bzpeer.lib.postgresql"
 # A web request's SQL statement that runs longer than this is cancelled by PostgreSQL (the
 # request fails instead of holding a worker and a connection). Web processes only:
 # bzpeer/wsgi.py marks them; workers, imports and commands are not limited. 0: no limit.
