@@ -35,11 +35,11 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.urls import get_script_prefix
 from django.utils.html import escape
 
 from bzpeer.lib.cache import CACHE_ERRORS
+from bzpeer.lib.csrf import get_token
 from bzpeer.lib.versions import author_version, author_version_key
 from works.models import Author
 

@@ -177,10 +177,11 @@ class Work(models.Model):
                 opclasses=["varchar_pattern_ops"],
             ),
             # author_works_page: sort an author's works by (year, title key) from the index
-            # alone, without reading thousands of wide rows for a hub (PostgreSQL; SQLite
-            # builds it without the included columns)
+            # alone, without reading thousands of wide rows for a hub; author_works_facets:
+            # count them by (year, type) likewise, where a hub's join read the whole table
+            # (PostgreSQL; SQLite builds it without the included columns)
             models.Index(
-                fields=["id"], include=["year", "title_key"], name="works_work_listing_idx"
+                fields=["id"], include=["year", "title_key", "type"], name="works_work_listing_idx"
             ),
             # the duplicate finder's typo-tolerant title match (pg_trgm, PostgreSQL only:
             # created by migration 0008, not here, so SQLite builds without it)
