@@ -59,6 +59,24 @@ class SliceState:
     unavailable: bool = False  # the cache did not answer
 
 
+# What graph_slice_get reads of the author when the slice is cached (the key, whether it is
+# large) and what the waiting section shows: a view may load only these. A slice built here
+# loads the whole row first.
+SLICE_AUTHOR_FIELDS = (
+    "slug",
+    "display_name",
+    "created_at",
+    "works_count",
+    "close_collaborators_count",
+)
+
+
+def _whole(author: Author) -> Author:
+    if author.get_deferred_fields():
+        return Author.objects.for_profile().get(pk=author.pk)
+    return author
+
+
 def graph_slice_get(*, author: Author, params: SliceParams) -> SliceState:
     """The slice for a request: cached, built now (small neighbourhoods), or pending.
 
@@ -74,7 +92,8 @@ def graph_slice_get(*, author: Author, params: SliceParams) -> SliceState:
         logger.warning("graph: cache unavailable for the slice of author %s", author.pk)
         if author_is_large(author):
             return SliceState(unavailable=True)
-        return SliceState(slice=graph_slice_build(author=author, params=params), unavailable=True)
+        built = graph_slice_build(author=_whole(author), params=params)
+        return SliceState(slice=built, unavailable=True)
     if cached is not None:
         return SliceState(slice=cached)
     if author_is_large(author):
@@ -88,7 +107,7 @@ def graph_slice_get(*, author: Author, params: SliceParams) -> SliceState:
                 lambda: slices.precompute_enqueue([author.pk], large_only=False, explore=explore)
             )
         return SliceState(pending=True)
-    built = graph_slice_build(author=author, params=params)
+    built = graph_slice_build(author=_whole(author), params=params)
     slices.slice_cache_set(key, built)
     return SliceState(slice=built)
 

@@ -15,6 +15,7 @@ from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
 from profiles.selectors import AuthorMerged, author_for_page, authors_matching
 
+from . import services
 from .forms import ExploreFilterForm
 from .presets import EXPLORER_TARGET, PROFILE, explorer_params
 from .rendering import explore_url, slice_context
@@ -67,7 +68,8 @@ def _with_attempt(url: str, attempt: int) -> str:
 def author_graph(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The slice that replaces the profile page's loading placeholder (outerHTML)."""
     try:
-        author = author_for_page(slug)  # hidden at the owner's request: no graph either
+        # hidden at the owner's request: no graph either
+        author = author_for_page(slug, only=services.SLICE_AUTHOR_FIELDS)
     except AuthorMerged as merged:
         return HttpResponsePermanentRedirect(reverse("graph:slice", args=[merged.kept.slug]))
     if not request.htmx:

@@ -42,7 +42,12 @@ class AuthorMerged(Exception):
 
 
 def author_for_page(
-    slug: str, *, for_action: bool = False, owner_preview: bool = False, leaving: bool = False
+    slug: str,
+    *,
+    for_action: bool = False,
+    owner_preview: bool = False,
+    leaving: bool = False,
+    only: tuple[str, ...] = (),
 ) -> Author:
     """The author behind a public URL's slug, with what the profile header shows: the one
     access rule of every public page and action about an author.
@@ -54,8 +59,14 @@ def author_for_page(
       cannot be followed, claimed, invited or explored). `owner_preview`: the profile page
       alone, which shows the record to its owner and staff, and a 404 page to anyone else.
       `leaving`: an action that only takes something back (unfollow) stays possible.
+
+    `only`: the columns a caller reads (with those the rule needs), for a view answered
+    from the cache: building the query for the whole row was half its CPU.
     """
-    author = get_object_or_404(Author.objects.for_profile(), slug=slug)
+    authors = Author.objects.for_profile()
+    if only:
+        authors = Author.objects.only("slug", "merged_into", "hidden", *only)
+    author = get_object_or_404(authors, slug=slug)
     if author.merged_into_id:
         kept = author_kept(author)
         if not for_action:

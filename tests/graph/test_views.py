@@ -110,7 +110,11 @@ def test_author_graph_queries_are_bounded_and_zero_when_cached(
         client.get(_slice_url(large), headers=HTMX)
 
     assert len(many.captured_queries) <= len(few.captured_queries)
-    assert "profiles_author" in cached.captured_queries[0]["sql"]
+    sql = cached.captured_queries[0]["sql"]
+    assert "profiles_author" in sql
+    # the narrow row the fragment reads from the cache (services.SLICE_AUTHOR_FIELDS): no
+    # institution joined, no profile columns
+    assert "JOIN" not in sql and "orcid" not in sql
 
 
 EVIL = '<script>alert(1)</script>" hx-get="/evil" hx-trigger="load'
