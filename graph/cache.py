@@ -2,9 +2,11 @@
 
 A slice lives in the Django cache (Redis in production) under
 graph:slice:<format>:<author>:<created>:<version>:<params>, the version being the author's
-data version (bzpeer.lib.versions). Whatever changes an author's neighbourhood announces it
-(bzpeer.lib.events), which bumps the version on commit, so the next read misses and
-rebuilds; old entries expire (SLICE_TIMEOUT), which also bounds how long a neighbour's
+data version (bzpeer.lib.versions); the profile slice's HTML also lives alone, with the
+version it was made at, under graph:fragment:<format>:<author>:<created>. Whatever changes
+an author's neighbourhood announces it (bzpeer.lib.events), which bumps the version on
+commit, so the next read misses and rebuilds; old entries expire (SLICE_TIMEOUT), which
+also bounds how long a neighbour's
 renamed or merged node can linger in someone else's slice. A cache that does not answer
 (Redis down) is not an error here: writes are skipped, reads raise CACHE_ERRORS for
 graph.services to decide.
@@ -20,7 +22,7 @@ from django.db import transaction
 
 from bzpeer.lib.cache import CACHE_ERRORS
 from bzpeer.lib.outbox.services import enqueue_on_commit, send_now
-from bzpeer.lib.versions import author_version, author_versions_bump
+from bzpeer.lib.versions import author_version, author_version_key, author_versions_bump
 from works.models import Author, Authorship
 
 from .slice import GraphSlice, SliceParams
@@ -50,6 +52,32 @@ def slice_key_now(author: Author, params: SliceParams) -> str:
 def graph_slice_cached(*, author: Author, params: SliceParams) -> GraphSlice | None:
     """The cached slice, or None. No database query; raises the cache's errors."""
     return slice_cache_get(slice_key_now(author, params))
+
+
+def _fragment_key(author: Author) -> str:
+    created = int(author.created_at.timestamp() * 1_000_000) if author.created_at else 0
+    return f"graph:fragment:{SLICE_FORMAT}:{author.pk}:{created}"
+
+
+def profile_fragment_cached(author: Author) -> tuple[int, str | None]:
+    """(the author's data version, the profile slice's HTML cached at that version or
+    None), in one round trip: the profile's graph section asks for nothing else, and the
+    version then the whole slice were two round trips and an unpickling of every node.
+    Raises CACHE_ERRORS."""
+    version_key, key = author_version_key(author.pk), _fragment_key(author)
+    found = cache.get_many([version_key, key])
+    version = found.get(version_key) or author_version(author.pk)
+    entry = found.get(key)
+    return version, (entry[1] if entry is not None and entry[0] == version else None)
+
+
+def profile_fragment_set(author: Author, version: int, html: str) -> None:
+    """Keeps the HTML of the profile slice, with the version read before it was looked up
+    or built: a change committed meanwhile has a newer version, and the entry is not read."""
+    try:
+        cache.set(_fragment_key(author), (version, html), timeout=SLICE_TIMEOUT)
+    except CACHE_ERRORS:
+        logger.warning("graph: could not cache a profile fragment")
 
 
 def slice_cache_get(key: str) -> GraphSlice | None:

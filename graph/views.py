@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from bzpeer.lib.cache import CACHE_ERRORS
 from bzpeer.lib.htmx import HtmxHttpRequest
 from bzpeer.lib.names import normalize_name
 from profiles.selectors import AuthorMerged, author_for_page, authors_matching
 
+from . import cache as slice_cache
 from . import services
 from .forms import ExploreFilterForm
 from .presets import EXPLORER_TARGET, PROFILE, explorer_params
@@ -75,6 +77,12 @@ def author_graph(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not request.htmx:
         # A fragment is no page of its own; without htmx the explorer shows the same slice.
         return redirect(explore_url(author.slug))
+    try:
+        version, html = slice_cache.profile_fragment_cached(author)
+    except CACHE_ERRORS:
+        version = html = None
+    if html is not None:
+        return HttpResponse(html)
     state = graph_slice_get(author=author, params=PROFILE)
     if state.slice is None:
         attempt = _attempt(request)
@@ -91,6 +99,8 @@ def author_graph(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if state.unavailable:  # built without the cache: say so
         context = slice_context(state.slice, PROFILE, cache_down=True)
         return render(request, "graph/_slice.html", context)
+    if version is not None:
+        slice_cache.profile_fragment_set(author, version, state.slice.html)
     return HttpResponse(state.slice.html)
 
 

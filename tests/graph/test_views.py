@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
+from bzpeer.lib.versions import author_versions_bump
 from graph import cache as slice_cache
 from graph import presets, services, tasks
 from profiles.trust_engine import trust_scores_recompute
@@ -115,6 +116,23 @@ def test_author_graph_queries_are_bounded_and_zero_when_cached(
     # the narrow row the fragment reads from the cache (services.SLICE_AUTHOR_FIELDS): no
     # institution joined, no profile columns
     assert "JOIN" not in sql and "orcid" not in sql
+
+
+def test_author_graph_fragment_is_kept_alone_and_follows_the_data_version(
+    client, make_author, make_work
+):
+    center = make_author()
+    make_work(authors=[center, make_author("Early Coauthor")])
+    assert "Early Coauthor" in client.get(_slice_url(center), headers=HTMX).content.decode()
+    version, html = slice_cache.profile_fragment_cached(center)
+    assert html is not None and "Early Coauthor" in html  # the next request needs no slice
+
+    make_work(authors=[center, make_author("Later Coauthor")])
+    assert "Later Coauthor" not in client.get(_slice_url(center), headers=HTMX).content.decode()
+    author_versions_bump([center.pk])  # as the import's announcement does on commit
+
+    assert "Later Coauthor" in client.get(_slice_url(center), headers=HTMX).content.decode()
+    assert slice_cache.profile_fragment_cached(center)[0] != version
 
 
 EVIL = '<script>alert(1)</script>" hx-get="/evil" hx-trigger="load'
