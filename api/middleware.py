@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from bzpeer.lib.cache import CACHE_ERRORS
 from bzpeer.lib.ratelimit import RateLimited, rate_limit_consume_hot
+from bzpeer.lib.versions import WORKS_VERSION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,11 @@ class ApiMiddleware:
 
     def _limited(self, request: HttpRequest) -> HttpResponse | None:
         try:
-            rate_limit_consume_hot(action="api", key=client_key(request))
+            found = rate_limit_consume_hot(
+                action="api", key=client_key(request), read=(WORKS_VERSION_KEY,)
+            )
+            # read in the same round trip: a cached answer then costs no other (works.search_cache)
+            request.works_data_version = found.get(WORKS_VERSION_KEY)
         except RateLimited as limited:
             rate = settings.BZPEER_RATE_LIMITS["api"]
             response = JsonResponse(

@@ -66,6 +66,11 @@ def _origin(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
+def _version(request: HttpRequest) -> int | None:
+    """The works data version api.middleware read with the rate limit (None: not read)."""
+    return getattr(request, "works_data_version", None)
+
+
 def _json(schema: type[Schema], data: dict) -> bytes:
     """The body ninja would send for `data` (validated against the response schema)."""
     return orjson.dumps(schema.model_validate(data).model_dump(mode="json"))
@@ -235,7 +240,9 @@ def researcher_detail(request, slug: str):
             return None  # the 404 and 301 are answered below, never stored
         return _json(schemas.Researcher, _researcher(request, author))
 
-    body = search_cache.answer_cached("api-researcher", [_origin(request), slug], build)
+    body = search_cache.answer_cached(
+        "api-researcher", [_origin(request), slug], build, version=_version(request)
+    )
     if body is not None:
         return _json_response(body)
     author = _listed_author(slug)  # 404: none or hidden
@@ -415,6 +422,7 @@ def search(request, params: Query[SearchParams]) -> HttpResponse:
         "api-search",
         question,
         lambda: _json(schemas.SearchPage, _search_answer(request, params, page)),
+        version=_version(request),
     )
     return _json_response(body)
 

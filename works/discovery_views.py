@@ -122,6 +122,12 @@ def _results_html(query: str, state: dict) -> str:
 @require_GET
 @vary_on_headers("HX-Request")
 def search_page(request: HtmxHttpRequest) -> HttpResponse:
+    """An anonymous visitor's page comes whole from the cache; a signed-in one's is rendered
+    around the cached results part (both under the works data version)."""
+    return search_cache.anonymous_page_cached(request, lambda: _search_page(request))
+
+
+def _search_page(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     form.is_valid()
     state = form.values()

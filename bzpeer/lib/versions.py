@@ -89,11 +89,25 @@ def works_data_version_bump() -> bool:
     return True
 
 
+class WorksVersionBump:
+    """The on-commit callback of works_data_version_bump_on_commit; knows whether it ran
+    (the test helpers that run on-commit callbacks leave them in the connection's list)."""
+
+    ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        works_data_version_bump()
+
+
 def works_data_version_bump_on_commit() -> None:
     """Bumps the works data version once the current transaction commits (at once outside
     one). Registered once per transaction however many rows it writes: a loop saving
     10,000 works makes one cache call, not 10,000."""
-    pending = connection.run_on_commit if connection.in_atomic_block else []
-    if any(callback is works_data_version_bump for _, callback, _ in pending):
+    if not connection.in_atomic_block:
+        works_data_version_bump()
         return
-    transaction.on_commit(works_data_version_bump)
+    pending = connection.run_on_commit
+    if any(isinstance(cb, WorksVersionBump) and not cb.ran for _, cb, _ in pending):
+        return
+    transaction.on_commit(WorksVersionBump())
