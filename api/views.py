@@ -42,6 +42,7 @@ api = NinjaAPI(
 )
 
 MAX_LIMIT = 100
+JSON = "application/json; charset=utf-8"
 
 
 @api.exception_handler(BadCursor)
@@ -66,18 +67,17 @@ def _origin(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-def _version(request: HttpRequest) -> int | None:
-    """The works data version api.middleware read with the rate limit (None: not read)."""
-    return getattr(request, "works_data_version", None)
-
-
 def _json(schema: type[Schema], data: dict) -> bytes:
     """The body ninja would send for `data` (validated against the response schema)."""
     return orjson.dumps(schema.model_validate(data).model_dump(mode="json"))
 
 
-def _json_response(body: bytes) -> HttpResponse:
-    return HttpResponse(body, content_type="application/json; charset=utf-8")
+def _json_response(body: bytes, *, works_data_only: bool = False) -> HttpResponse:
+    """works_data_only: the body depends on the URL and the works data alone (not on who
+    asks), so api.middleware may serve it again while the works data version holds."""
+    response = HttpResponse(body, content_type=JSON)
+    response.works_data_only = works_data_only
+    return response
 
 
 def _institution_ref(request, institution: Institution | None) -> dict | None:
@@ -240,11 +240,9 @@ def researcher_detail(request, slug: str):
             return None  # the 404 and 301 are answered below, never stored
         return _json(schemas.Researcher, _researcher(request, author))
 
-    body = search_cache.answer_cached(
-        "api-researcher", [_origin(request), slug], build, version=_version(request)
-    )
+    body = search_cache.answer_cached("api-researcher", [_origin(request), slug], build)
     if body is not None:
-        return _json_response(body)
+        return _json_response(body, works_data_only=True)
     author = _listed_author(slug)  # 404: none or hidden
     if author.merged_into_id:
         return _redirect_merged(request, author)
@@ -422,9 +420,8 @@ def search(request, params: Query[SearchParams]) -> HttpResponse:
         "api-search",
         question,
         lambda: _json(schemas.SearchPage, _search_answer(request, params, page)),
-        version=_version(request),
     )
-    return _json_response(body)
+    return _json_response(body, works_data_only=True)
 
 
 def _search_answer(request, params: SearchParams, page: int) -> dict:

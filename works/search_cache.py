@@ -7,9 +7,9 @@ the works data version read before it was built (bzpeer.lib.versions). One get_m
 the version and the entry; an entry built under another version is stale and rebuilt. Any
 change to what search shows moves the version once it commits, so the next search shows it.
 
-The API reads the version in the rate limit's round trip (api.middleware) and passes it as
-`version`: an answer this process built or read under that version is then served from
-process memory (LOCAL_ANSWERS, the most recent ones), with no cache round trip of its own.
+The API reads the version in the rate limit's round trip (api.middleware) and keeps the
+responses it served last in process memory (local_get, local_put): a repeated call whose
+version has not moved is answered from there, with no other round trip.
 
 The cache is a helper only: when Redis does not answer, the answer is computed and
 returned as if there were no cache (the breaker in bzpeer.lib.cache makes that fast).
@@ -49,7 +49,8 @@ _local: OrderedDict[str, tuple[int, object]] = OrderedDict()
 _local_lock = threading.Lock()
 
 
-def _local_get(key: str, version: int) -> tuple[bool, object]:
+def local_get(key: str, version: int) -> tuple[bool, object]:
+    """(True, the value) when this process holds `key` stored under `version`."""
     with _local_lock:
         entry = _local.get(key)
         if entry is None or entry[0] != version:
@@ -58,7 +59,9 @@ def _local_get(key: str, version: int) -> tuple[bool, object]:
         return True, entry[1]
 
 
-def _local_put(key: str, version: int, value: object) -> None:
+def local_put(key: str, version: int, value: object) -> None:
+    """Keeps `value` in process memory under `version` read before it was built (the
+    oldest entries go past LOCAL_ANSWERS)."""
     with _local_lock:
         _local[key] = (version, value)
         _local.move_to_end(key)
@@ -66,19 +69,12 @@ def _local_put(key: str, version: int, value: object) -> None:
             _local.popitem(last=False)
 
 
-def answer_cached(
-    namespace: str, parts: object, build: Callable[[], T], *, version: int | None = None
-) -> T:
-    """The stored answer to `parts` if built from the current data, else build() (stored).
-    `version`: the works data version, when the caller has just read it."""
+def answer_cached(namespace: str, parts: object, build: Callable[[], T]) -> T:
+    """The stored answer to `parts` if built from the current data, else build() (stored)."""
     seconds = settings.SEARCH_CACHE_SECONDS
     if not seconds:
         return build()
     key = answer_key(namespace, parts)
-    if version is not None:
-        hit, value = _local_get(key, version)
-        if hit:
-            return value
     try:
         found = cache.get_many([WORKS_VERSION_KEY, key])
         version = found.get(WORKS_VERSION_KEY)
@@ -89,10 +85,8 @@ def answer_cached(
         return build()
     entry = found.get(key)
     if entry is not None and entry[0] == version:
-        _local_put(key, version, entry[1])
         return entry[1]
     value = build()
-    _local_put(key, version, value)
     try:
         cache.set(key, (version, value), timeout=seconds)
     except CACHE_ERRORS:
