@@ -10,9 +10,10 @@ api.middleware.
 
 from __future__ import annotations
 
+import orjson
 from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
@@ -20,6 +21,7 @@ from ninja.errors import HttpError
 from bzpeer.lib.text import latex_to_text
 from graph.services import PROFILE, graph_slice_get
 from works import search as search_service
+from works import search_cache
 from works.models import Author, Authorship, Institution, Topic, Work, WorkTopic
 from works.opendata import author_kept
 
@@ -40,6 +42,7 @@ api = NinjaAPI(
 )
 
 MAX_LIMIT = 100
+JSON = "application/json; charset=utf-8"
 
 
 @api.exception_handler(BadCursor)
@@ -57,6 +60,24 @@ class Paging(Schema):
 
 def _abs(request: HttpRequest, path: str) -> str:
     return request.build_absolute_uri(path)
+
+
+def _origin(request: HttpRequest) -> str:
+    """What the absolute URLs of an answer depend on (part of its cache key)."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _json(schema: type[Schema], data: dict) -> bytes:
+    """The body ninja would send for `data` (validated against the response schema)."""
+    return orjson.dumps(schema.model_validate(data).model_dump(mode="json"))
+
+
+def _json_response(body: bytes, *, works_data_only: bool = False) -> HttpResponse:
+    """works_data_only: the body depends on the URL and the works data alone (not on who
+    asks), so api.middleware may serve it again while the works data version holds."""
+    response = HttpResponse(body, content_type=JSON)
+    response.works_data_only = works_data_only
+    return response
 
 
 def _institution_ref(request, institution: Institution | None) -> dict | None:
@@ -210,10 +231,22 @@ def researchers_list(request, filters: Query[ResearcherFilters], paging: Query[P
     tags=["researchers"],
 )
 def researcher_detail(request, slug: str):
-    author = _listed_author(slug)
+    """Served from the cache under the works data version (works.search_cache), which every
+    change to an author moves: hiding, merging, renaming, a new score."""
+
+    def build() -> bytes | None:
+        author = Author.objects.for_profile().filter(slug=slug).first()
+        if author is None or author.hidden or author.merged_into_id:
+            return None  # the 404 and 301 are answered below, never stored
+        return _json(schemas.Researcher, _researcher(request, author))
+
+    body = search_cache.answer_cached("api-researcher", [_origin(request), slug], build)
+    if body is not None:
+        return _json_response(body, works_data_only=True)
+    author = _listed_author(slug)  # 404: none or hidden
     if author.merged_into_id:
         return _redirect_merged(request, author)
-    return _researcher(request, author)
+    return _json_response(_json(schemas.Researcher, _researcher(request, author)))
 
 
 class WorkFilters(Schema):
@@ -375,12 +408,23 @@ class SearchParams(Schema):
 
 
 @api.get("/search", response=schemas.SearchPage, tags=["search"])
-def search(request, params: Query[SearchParams]) -> dict:
-    """The /search/ page's ranking and facets, 20 hits a page (works.search)."""
+def search(request, params: Query[SearchParams]) -> HttpResponse:
+    """The /search/ page's ranking and facets, 20 hits a page (works.search); the body is
+    served from the cache under the works data version (works.search_cache)."""
     position = cursor_decode(params.cursor, length=1)
     page = position[0] if position else 1
     if not 1 <= page <= 1000:
         raise BadCursor("The cursor is not one this API handed out.")
+    question = [_origin(request), params.model_dump(exclude={"cursor"}), page]
+    body = search_cache.answer_cached(
+        "api-search",
+        question,
+        lambda: _json(schemas.SearchPage, _search_answer(request, params, page)),
+    )
+    return _json_response(body, works_data_only=True)
+
+
+def _search_answer(request, params: SearchParams, page: int) -> dict:
     filters = search_service.SearchFilters(
         kind=params.kind or "",
         work_type=params.type or "",

@@ -405,3 +405,6 @@ IMPORT_DUPLICATES_TRGM_MAX_WORKS = int(os.environ.get("IMPORT_DUPLICATES_TRGM_MA
 
 # Anonymous profile pages are served from the cache (profiles/page_cache.py); 0 turns it off.
 PROFILE_PAGE_CACHE_SECONDS = int(os.environ.get("PROFILE_PAGE_CACHE_SECONDS", "3600"))
+# Search answers (the /search/ page's results, API search and researcher bodies) are served
+# from the cache under the works data version (works/search_cache.py); 0 turns it off.
+SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", "600"))

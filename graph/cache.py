@@ -30,7 +30,9 @@ from .slice import GraphSlice, SliceParams
 logger = logging.getLogger(__name__)
 
 # Bump when the slice's shape or drawing changes: every cached slice is then rebuilt.
-SLICE_FORMAT = 7  # 7: labels placed for every node drawn, cropped drawing (issue 12)
+# 7: labels placed for every node drawn, cropped drawing (issue 12); 8: topic and
+# institution nodes carry their page's URL (issue 13)
+SLICE_FORMAT = 8
 SLICE_TIMEOUT = 6 * 60 * 60
 # While a worker builds a large slice, requests do not enqueue it again.
 BUILD_LOCK_TIMEOUT = 120

@@ -214,7 +214,10 @@ def _topics(center_id: int, params: SliceParams) -> list[Subject]:
         .order_by("-works", "name", "pk")
         .values_list("pk", "name", "works")[: params.topics]
     )
-    return [Subject(id=pk, name=name, works=works) for pk, name, works in rows]
+    return [
+        Subject(id=pk, name=name, works=works, url=Topic(pk=pk, name=name).get_absolute_url())
+        for pk, name, works in rows
+    ]
 
 
 def _institutions(
@@ -230,11 +233,18 @@ def _institutions(
         .order_by("-works", "display_name", "pk")
         .values_list("pk", "display_name", "works")[: params.institutions]
     )
-    places = {pk: Place(id=pk, name=name, works=works) for pk, name, works in on_bylines}
+
+    def url(pk: int, name: str) -> str:
+        return Institution(pk=pk, display_name=name).get_absolute_url()  # no query
+
+    places = {
+        pk: Place(id=pk, name=name, works=works, url=url(pk, name))
+        for pk, name, works in on_bylines
+    }
     wanted = {last_known, *(p.institution_id for p in people)} - {None} - set(places)
     if wanted:
         for pk, name in Institution.objects.filter(pk__in=wanted).values_list("pk", "display_name"):
-            places[pk] = Place(id=pk, name=name)
+            places[pk] = Place(id=pk, name=name, url=url(pk, name))
     return [places[pk] for pk in sorted(places)]
 
 

@@ -74,6 +74,7 @@ class Subject:
     id: int
     name: str
     works: int = 0  # the centre's works about it
+    url: str = ""  # the topic's page
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Place:
     id: int
     name: str
     works: int | None = None  # the centre's works there; None: only someone's last known
+    url: str = ""  # the institution's page
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,7 @@ def graph_build(hood: Neighbourhood, *, close_min_shared: int) -> nx.Graph:
             "kind": TOPIC,
             "pk": t.id,
             "label": t.name,
+            "url": t.url,
             "detail": f"{_plural(t.works, 'work')} by {center.name}",
         }
     for i in hood.institutions:
@@ -323,7 +326,13 @@ def graph_build(hood: Neighbourhood, *, close_min_shared: int) -> nx.Graph:
             if i.works is None
             else f"on {_plural(i.works, 'work')} by {center.name}"
         )
-        nodes[f"i{i.id}"] = {"kind": INSTITUTION, "pk": i.id, "label": i.name, "detail": detail}
+        nodes[f"i{i.id}"] = {
+            "kind": INSTITUTION,
+            "pk": i.id,
+            "label": i.name,
+            "url": i.url,
+            "detail": detail,
+        }
 
     edges: dict[tuple[str, str], dict] = {}
 

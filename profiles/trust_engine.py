@@ -17,6 +17,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from bzpeer.lib.lookups import sql_any
+from bzpeer.lib.versions import works_data_version_bump_on_commit
 from works.models import Author, Authorship, WorkTopic
 
 from .models import DirtyAuthor, Follow, TrustSnapshot
@@ -213,6 +214,7 @@ def _authors_write_cached(authors: list[Author]) -> None:
     """
     if not authors:
         return
+    works_data_version_bump_on_commit()  # search shows the scores and counts
     fields = [*CACHED_FIELDS, "trust_computed_at"]
     if connection.vendor != "postgresql":
         Author.objects.bulk_update(authors, fields, batch_size=500)

@@ -7,13 +7,15 @@ from urllib.parse import urlencode
 from django import forms
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from bzpeer.lib.htmx import HtmxHttpRequest
 
-from . import discovery, search
+from . import discovery, search, search_cache
 from .models import Institution, Topic, Work
 
 MAX_PAGE = 50
@@ -80,36 +82,64 @@ def _facet_links(results: search.SearchResults, state: dict) -> dict[str, list[d
     return links
 
 
+def _results_context(query: str, state: dict) -> dict:
+    filters = search.SearchFilters(
+        kind=state.get("kind") or "",
+        work_type=state.get("type") or "",
+        year_from=state.get("year_from"),
+        year_to=state.get("year_to"),
+        topic_id=state.get("topic"),
+    )
+    results = search.search(query, filters, page=state.get("page") or 1)
+    return {
+        "query": query,
+        "state": state,
+        "results": results,
+        "facets": _facet_links(results, state),
+        "topic": search.topic_chosen(filters.topic_id),
+        "previous_href": _href(state, page=results.page - 1) if results.has_previous else "",
+        "next_href": _href(state, page=results.page + 1)
+        if results.has_next and results.page < MAX_PAGE
+        else "",
+        "clear_href": _href({"q": query}),
+    }
+
+
+RESULTS = "works/search.html#results"
+
+
+def _results_html(query: str, state: dict) -> str:
+    """The results part, the same for every visitor (rendered without the request, so no
+    context processor can put a visitor's data in it): cached per query, filters and page
+    under the works data version (works.search_cache)."""
+    return search_cache.answer_cached(
+        "page",
+        sorted(state.items()),
+        lambda: str(render_to_string(RESULTS, _results_context(query, state))),
+    )
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def search_page(request: HtmxHttpRequest) -> HttpResponse:
+    """An anonymous visitor's page comes whole from the cache; a signed-in one's is rendered
+    around the cached results part (both under the works data version)."""
+    return search_cache.anonymous_page_cached(request, lambda: _search_page(request))
+
+
+def _search_page(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     form.is_valid()
     state = form.values()
     query = state.get("q") or ""
     context: dict = {"form": form, "query": query, "state": state}
-    if query:
-        filters = search.SearchFilters(
-            kind=state.get("kind") or "",
-            work_type=state.get("type") or "",
-            year_from=state.get("year_from"),
-            year_to=state.get("year_to"),
-            topic_id=state.get("topic"),
-        )
-        results = search.search(query, filters, page=state.get("page") or 1)
-        context |= {
-            "results": results,
-            "facets": _facet_links(results, state),
-            "topic": search.topic_chosen(filters.topic_id),
-            "previous_href": _href(state, page=results.page - 1) if results.has_previous else "",
-            "next_href": _href(state, page=results.page + 1)
-            if results.has_next and results.page < MAX_PAGE
-            else "",
-            "clear_href": _href({"q": query}),
-        }
+    if query and form.errors:  # the errors show in the results part: built for this request
+        context |= _results_context(query, state)
+    elif query:
+        context["results_html"] = mark_safe(_results_html(query, state))  # noqa: S308 - ours
     template = "works/search.html"
     if request.htmx and not request.htmx.history_restore_request:
-        template += "#results"
+        template = RESULTS
     return render(request, template, context)
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -76,25 +78,40 @@ def _count(key: str, period: int) -> int:
         return 1
 
 
-def rate_limit_consume_hot(*, action: str, key: str) -> None:
+def rate_limit_consume_hot(*, action: str, key: str, read: Sequence[str] = ()) -> dict[str, Any]:
     """rate_limit_consume for a hot path (the JSON API, every request), keyed by any client
     key: on Redis one round trip (INCR; the window's first request also sets the expiry; the
     key names its window, so a key left without one never counts again) instead of
     add + exists + incr; elsewhere the same portable add/incr. Raises RateLimited with
     `retry_after` (seconds) past the limit; cache errors propagate (callers fail open).
+
+    `read`: cache keys read in the same round trip (the works data version the API's
+    cached answers depend on); returns the values found, by key.
     """
     rate = settings.BZPEER_RATE_LIMITS.get(action)
+    backend = caches["default"]
     if not rate:
-        return
+        return backend.get_many(list(read)) if read else {}
     amount, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
     name = f"ratelimit:{action}:{key}:{window}"
-    backend = caches["default"]
+    found: dict[str, Any] = {}
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(name)
         client = backend._cache.get_client(full_key, write=True)
-        used = client.incr(full_key)
+        if read:
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(full_key)
+            pipe.mget([backend.make_and_validate_key(k) for k in read])
+            used, values = pipe.execute()
+            found = {
+                k: backend._cache._serializer.loads(v)
+                for k, v in zip(read, values, strict=True)
+                if v is not None
+            }
+        else:
+            used = client.incr(full_key)
         if used == 1:  # the window's first request gives its key an expiry
             client.expire(full_key, period)
     else:
@@ -104,8 +121,10 @@ def rate_limit_consume_hot(*, action: str, key: str) -> None:
         except ValueError:
             backend.set(name, 1, timeout=period)
             used = 1
+        found = backend.get_many(list(read)) if read else {}
     if used > amount:
         raise RateLimited(
             f"Rate limit of {rate} reached; try again later.",
             retry_after=max(1, int(period - now % period)),
         )
+    return found

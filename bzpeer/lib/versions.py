@@ -1,8 +1,16 @@
-"""Per-author data versions: one cache key an author whose cached renderings expire together.
+"""Data versions: cache keys whose change expires every rendering built from older data.
 
-Everything cached about an author's public data (the anonymous profile page, graph slices)
-puts the author's version in its key. Changing the data bumps the version (events announce
-it), so the next read misses and rebuilds; old entries are never read again and expire.
+- Per author: everything cached about an author's public data (the anonymous profile page,
+  graph slices) puts the author's version in its key. Changing the data bumps the version
+  (events announce it), so the next read misses and rebuilds; old entries are never read
+  again and expire.
+- Works data (one for the whole site): search results and API answers that may show any
+  work or researcher (works.search_cache) are stored with it. Every author bump moves it
+  too, and so does any save or delete of a record search shows (works.apps connects the
+  model signals, on commit) and a trust recompute that changed scores.
+
+A version is read before the data it guards and bumped only after the change commits, so
+an entry built from older data is always stored under an older version.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import time
 from collections.abc import Iterable
 
 from django.core.cache import cache
+from django.db import connection, transaction
 
 from .cache import CACHE_ERRORS
 
@@ -50,7 +59,55 @@ def author_versions_bump(author_ids: Iterable[int]) -> bool:
         for start in range(0, len(ids), VERSION_BUMP_CHUNK):
             chunk = ids[start : start + VERSION_BUMP_CHUNK]
             cache.set_many({author_version_key(pk): version for pk in chunk}, timeout=None)
+        # what search shows of these authors (names, counts, scores) changed with them
+        cache.set(WORKS_VERSION_KEY, version, timeout=None)
     except CACHE_ERRORS:
         logger.warning("could not bump the data versions of %d authors", len(ids))
         return False
     return True
+
+
+WORKS_VERSION_KEY = "works:data-version"
+
+
+def works_data_version() -> int:
+    """The works data version (see the module's docstring). Raises CACHE_ERRORS."""
+    version = cache.get(WORKS_VERSION_KEY)
+    if version is None:
+        cache.add(WORKS_VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(WORKS_VERSION_KEY)
+    return version
+
+
+def works_data_version_bump() -> bool:
+    """A new works data version now. Never raises; returns whether the bump reached it."""
+    try:
+        cache.set(WORKS_VERSION_KEY, time.time_ns(), timeout=None)
+    except CACHE_ERRORS:
+        logger.warning("could not bump the works data version")
+        return False
+    return True
+
+
+class WorksVersionBump:
+    """The on-commit callback of works_data_version_bump_on_commit; knows whether it ran
+    (the test helpers that run on-commit callbacks leave them in the connection's list)."""
+
+    ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        works_data_version_bump()
+
+
+def works_data_version_bump_on_commit() -> None:
+    """Bumps the works data version once the current transaction commits (at once outside
+    one). Registered once per transaction however many rows it writes: a loop saving
+    10,000 works makes one cache call, not 10,000."""
+    if not connection.in_atomic_block:
+        works_data_version_bump()
+        return
+    pending = connection.run_on_commit
+    if any(isinstance(cb, WorksVersionBump) and not cb.ran for _, cb, _ in pending):
+        return
+    transaction.on_commit(WorksVersionBump())

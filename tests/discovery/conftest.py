@@ -6,9 +6,19 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from works.models import Author
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Search answers are cached under the works data version, which only a commit moves:
+    every test starts without the answers of the one before (its data rolled back)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

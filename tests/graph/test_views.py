@@ -289,6 +289,33 @@ def test_explore_node_panel_links_to_work_page(client, make_author, make_work):
     assert f'href="/works/{work.pk}/">Open the work page</a>' in html.decode()
 
 
+def test_topic_and_institution_nodes_link_to_their_pages(
+    client, make_author, make_work, make_topic
+):
+    home = Institution.objects.create(display_name="Home University")
+    center = make_author(last_known_institution=home)
+    topic = make_topic("Graph learning")
+    make_work(authors=[center, make_author()], topics=[topic])
+    topic_url, home_url = topic.get_absolute_url(), home.get_absolute_url()
+
+    # the profile's slice: the drawing and the lists lead to the pages
+    profile = client.get(_slice_url(center), headers=HTMX).content.decode()
+    assert profile.count(f'href="{topic_url}"') >= 2
+    assert profile.count(f'href="{home_url}"') >= 2
+    # the explorer: the lists lead to the pages, a node's panel offers its page
+    explorer = client.get("/explore/", {"center": center.slug}).content.decode()
+    lists = explorer.split('id="graph-list-topics"')[1]
+    assert f'<a href="{topic_url}"><bdi>Graph learning</bdi></a>' in lists
+    assert f'<a href="{home_url}"><bdi>Home University</bdi></a>' in lists
+    panel = client.get("/explore/", {"center": center.slug, "node": f"t{topic.pk}"}).content
+    assert f'href="{topic_url}">Open the topic page</a>' in panel.decode()
+    panel = client.get("/explore/", {"center": center.slug, "node": f"i{home.pk}"}).content
+    assert f'href="{home_url}">Open the institution page</a>' in panel.decode()
+    # and the pages answer
+    assert client.get(topic_url).status_code == 200
+    assert client.get(home_url).status_code == 200
+
+
 def test_explore_filters_round_trip_in_links(client, make_author, make_work):
     center, friend, far = make_author("Centre"), make_author("Friend"), make_author("Far Away")
     make_work(authors=[center, friend], year=2015)
