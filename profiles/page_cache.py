@@ -40,7 +40,7 @@ from django.utils.html import escape
 
 from bzpeer.lib.cache import CACHE_ERRORS
 from bzpeer.lib.csrf import get_token
-from bzpeer.lib.versions import author_version, author_version_key
+from bzpeer.lib.versions import author_version, author_version_key, versioned_get_or_build
 from works.models import Author
 
 logger = logging.getLogger(__name__)
@@ -124,24 +124,11 @@ def page_key(request: HttpRequest, state: AuthorState) -> str:
 
 
 def _versioned_get_or_render(key: str, author_id: int, render: Callable[[], object]):
-    """render()'s value from the cache when it was stored at the author's current data
-    version; else render() stored for the next request. The version and the entry come back
-    in one round trip. With the cache down, render() every time."""
-    try:
-        found = cache.get_many([author_version_key(author_id), key])
-        version = found.get(author_version_key(author_id)) or author_version(author_id)
-    except CACHE_ERRORS:
-        logger.warning("profile cache unavailable; rendering author %s", author_id)
-        return render()
-    entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        return entry[1]
-    value = render()
-    try:
-        cache.set(key, (version, value), settings.PROFILE_PAGE_CACHE_SECONDS)
-    except CACHE_ERRORS:
-        logger.warning("profile cache unavailable; not stored for %s", author_id)
-    return value
+    """render()'s value cached under the author's data version (one round trip)."""
+    return versioned_get_or_build(
+        key, author_version_key(author_id), lambda: author_version(author_id), render,
+        timeout=settings.PROFILE_PAGE_CACHE_SECONDS, what="profile",
+    )  # fmt: skip
 
 
 def shared_parts(

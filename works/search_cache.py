@@ -26,11 +26,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
-from bzpeer.lib.cache import CACHE_ERRORS
-from bzpeer.lib.versions import WORKS_VERSION_KEY, works_data_version
+from bzpeer.lib.versions import WORKS_VERSION_KEY, versioned_get_or_build, works_data_version
 
 logger = logging.getLogger(__name__)
 
@@ -74,24 +72,10 @@ def answer_cached(namespace: str, parts: object, build: Callable[[], T]) -> T:
     seconds = settings.SEARCH_CACHE_SECONDS
     if not seconds:
         return build()
-    key = answer_key(namespace, parts)
-    try:
-        found = cache.get_many([WORKS_VERSION_KEY, key])
-        version = found.get(WORKS_VERSION_KEY)
-        if version is None:  # never bumped, or evicted: a new version starts
-            version = works_data_version()
-    except CACHE_ERRORS:
-        logger.warning("search cache unavailable; %s answered without it", namespace)
-        return build()
-    entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        return entry[1]
-    value = build()
-    try:
-        cache.set(key, (version, value), timeout=seconds)
-    except CACHE_ERRORS:
-        logger.warning("search cache unavailable; %s answer not stored", namespace)
-    return value
+    return versioned_get_or_build(
+        answer_key(namespace, parts), WORKS_VERSION_KEY, works_data_version, build,
+        timeout=seconds, what="search",
+    )  # fmt: skip
 
 
 def anonymous_page_cached(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:

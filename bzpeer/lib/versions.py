@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -25,6 +26,7 @@ from django.db import connection, transaction
 from .cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Authors whose versions one cache round trip sets (a large import bumps many).
 VERSION_BUMP_CHUNK = 5000
@@ -111,3 +113,27 @@ def works_data_version_bump_on_commit() -> None:
     if any(isinstance(cb, WorksVersionBump) and not cb.ran for _, cb, _ in pending):
         return
     transaction.on_commit(WorksVersionBump())
+
+
+def versioned_get_or_build(
+    key: str, version_key: str, version_start: Callable[[], int], build: Callable[[], T],
+    *, timeout: int, what: str,
+) -> T:  # fmt: skip
+    """build()'s value from the cache when it was stored at the current data version (read
+    with the entry in one round trip; version_start() when the version key is missing), else
+    build() stored under the version read before it. With the cache down, build() every time."""
+    try:
+        found = cache.get_many([version_key, key])
+        version = found.get(version_key) or version_start()
+    except CACHE_ERRORS:
+        logger.warning("%s cache unavailable; %s built without it", what, key)
+        return build()
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = build()
+    try:
+        cache.set(key, (version, value), timeout=timeout)
+    except CACHE_ERRORS:
+        logger.warning("%s cache unavailable; %s not stored", what, key)
+    return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import select
 
 import pytest
 from django.db import connections
@@ -45,7 +45,8 @@ def test_a_connection_the_server_closed_is_replaced(reused_connection):
             cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     finally:
         other.close()
-    time.sleep(0.2)  # the server's goodbye reaches the socket
+    # wait (at most 5 s) for the server's goodbye to reach the socket
+    select.select([connection.connection.pgconn.socket], [], [], 5)
 
     connection.close_if_health_check_failed()
 
