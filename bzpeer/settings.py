@@ -394,6 +394,10 @@ IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(1 <<
 IMPORT_COPY = env_bool("IMPORT_COPY", True)
 IMPORT_CHUNK_SIZE = int(os.environ.get("IMPORT_CHUNK_SIZE", "1000"))
 IMPORT_COPY_CHUNK_SIZE = int(os.environ.get("IMPORT_COPY_CHUNK_SIZE", "5000"))
+# Staged imports (works.imports.staged, `import_works --staged`, PostgreSQL): processes that
+# stage parts on this machine, and the parts one large JSON Lines file is cut into.
+IMPORT_STAGE_WORKERS = int(os.environ.get("IMPORT_STAGE_WORKERS", "2"))
+IMPORT_STAGE_PARTS = int(os.environ.get("IMPORT_STAGE_PARTS", "8"))
 # Which source's value a field of a work, author or byline keeps when sources disagree,
 # highest first (README "Many sources, one record"): a lower source fills empty fields only.
 # "admin" is an edit in the admin or by the profile's owner; "publication-list" the curated

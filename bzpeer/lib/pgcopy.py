@@ -62,8 +62,13 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> N
             write(row)
 
 
-def instances_insert(model: type[Model], instances: Sequence[Model]) -> None:
-    """Inserts new instances with COPY and sets their pks (what bulk_create does)."""
+def instances_insert(
+    model: type[Model], instances: Sequence[Model], *, extra: dict[str, Sequence] | None = None
+) -> None:
+    """Inserts new instances with COPY and sets their pks (what bulk_create does).
+
+    `extra`: columns the model does not declare, {column: one value per instance}.
+    """
     if not instances:
         return
     now = timezone.now()
@@ -76,7 +81,14 @@ def instances_insert(model: type[Model], instances: Sequence[Model]) -> None:
         instance.pk = pk
         instance._state.adding = False
         instance._state.db = connection.alias
-    copy_rows(model._meta.db_table, [f.column for f in fields], _values(instances, fields))
+    columns = [f.column for f in fields]
+    rows = _values(instances, fields)
+    if extra:
+        columns += list(extra)
+        rows = (
+            (*row, *more) for row, more in zip(rows, zip(*extra.values(), strict=True), strict=True)
+        )
+    copy_rows(model._meta.db_table, columns, rows)
 
 
 def _values(instances: Sequence[Model], fields) -> Iterable[Sequence]:

@@ -85,16 +85,6 @@ def import_batch_run(
         raise ValueError(f"import batch {batch.pk} is {batch.status}, not pending")
     path = Path(path if path is not None else batch.file.path)
     reporter = BatchProgress(batch.pk, then=progress)
-    fields = [
-        "status",
-        "format",
-        "records_read",
-        "counts",
-        "errors",
-        "conflicts",
-        "merged_records",
-        "finished_at",
-    ]
     try:
         if batch.format == AUTO:
             batch.format = detected_format(path)
@@ -106,22 +96,42 @@ def import_batch_run(
             progress=reporter,
         )
     except ImportFailed as exc:
-        batch.status, batch.errors = ImportBatch.Status.FAILED, [e.as_dict() for e in exc.errors]
-        batch.records_read, batch.finished_at = reporter.records, timezone.now()
-        batch.save(update_fields=fields)
+        batch_failed(batch, exc.errors, records_read=reporter.records)
         raise
     except Exception as exc:
-        # Not the file's fault (a lost database, a missing upload): still never left "running".
-        message = f"the import stopped: {type(exc).__name__}: {exc}"
-        batch.status, batch.errors = (
-            ImportBatch.Status.FAILED,
-            [RecordError(0, 0, message).as_dict()],
-        )
-        batch.records_read, batch.finished_at = reporter.records, timezone.now()
-        batch.save(update_fields=fields)
+        batch_stopped(batch, exc, records_read=reporter.records)
         raise
     finally:
         cache.delete(_progress_key(batch.pk))
+    batch_succeeded(batch, result)
+    return result
+
+
+OUTCOME_FIELDS = [
+    "status",
+    "format",
+    "records_read",
+    "counts",
+    "errors",
+    "conflicts",
+    "merged_records",
+    "finished_at",
+]
+
+
+def batch_failed(batch: ImportBatch, errors: list[RecordError], *, records_read: int) -> None:
+    batch.status, batch.errors = ImportBatch.Status.FAILED, [e.as_dict() for e in errors]
+    batch.records_read, batch.finished_at = records_read, timezone.now()
+    batch.save(update_fields=OUTCOME_FIELDS)
+
+
+def batch_stopped(batch: ImportBatch, exc: Exception, *, records_read: int) -> None:
+    """Not the file's fault (a lost database, a missing upload): still never left running."""
+    message = f"the import stopped: {type(exc).__name__}: {exc}"
+    batch_failed(batch, [RecordError(0, 0, message)], records_read=records_read)
+
+
+def batch_succeeded(batch: ImportBatch, result: ImportResult) -> None:
     batch.status = ImportBatch.Status.SUCCEEDED
     batch.records_read = result.records_read
     batch.counts = result.counts.as_dict() | {
@@ -134,5 +144,4 @@ def import_batch_run(
     batch.conflicts = result.counts.conflicts
     batch.merged_records = result.counts.merged_records
     batch.finished_at = timezone.now()
-    batch.save(update_fields=fields)
-    return result
+    batch.save(update_fields=OUTCOME_FIELDS)

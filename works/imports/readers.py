@@ -7,11 +7,12 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
 from django.conf import settings
 
 from .records import RawRecord
@@ -311,31 +312,55 @@ def read_json_records(
             if stream.peek() == "[":
                 yield from _read_array(stream)
                 return
-            decoder = json.JSONDecoder()
-            for line_number, line in enumerate(stream.remaining_lines(), start=stream.line):
-                if line is None:
-                    index += 1
-                    yield BadRecord(line_number, index, too_large(limit))
-                    continue
-                if not line.strip():
-                    continue
-                index += 1
-                if problem := bad_utf8(line):
-                    yield BadRecord(line_number, index, problem)
-                    continue
-                try:
-                    data = decoder.decode(line)
-                except json.JSONDecodeError as exc:
-                    yield BadRecord(line_number, index, f"invalid JSON: {exc.msg}")
-                    continue
-                if problem := record_problem(line, data):
-                    yield BadRecord(line_number, index, problem, record=guess_label(data))
-                else:
-                    yield RawRecord(line=line_number, index=index, data=data)
+            lines = stream.remaining_lines()
+            for found in json_lines_records(lines, first_line=stream.line, limit=limit):
+                index = found.index
+                yield found
         except CORRUPT_STREAM as exc:
             yield BadRecord(stream.line, index + 1, corrupt_stream_message(exc), fatal=True)
         except FileTooLarge as exc:
             yield BadRecord(stream.line, index + 1, str(exc), fatal=True)
+
+
+def json_lines_records(
+    lines: Iterable[str | None], *, first_line: int = 1, first_index: int = 1, limit: int = 0
+) -> Iterator[RawRecord | BadRecord]:
+    """The records of JSON Lines text given line by line (None: a line over the record cap,
+    already skipped), numbered from first_line and first_index: a whole file
+    (read_json_records) or one part of it (works.imports.staged).
+
+    orjson decodes; a line it refuses goes to json, which either accepts what orjson does not
+    (NaN, a lone surrogate escape, a huge integer: record_problem then judges) or names the
+    error as every reader here does.
+    """
+    limit = limit or record_cap()
+    index = first_index - 1
+    for line_number, line in enumerate(lines, start=first_line):
+        if line is None:
+            index += 1
+            yield BadRecord(line_number, index, too_large(limit))
+            continue
+        if not line.strip():
+            continue
+        index += 1
+        if problem := bad_utf8(line):
+            yield BadRecord(line_number, index, problem)
+            continue
+        try:
+            data = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            try:
+                data = _json_decode(line)
+            except json.JSONDecodeError as exc:
+                yield BadRecord(line_number, index, f"invalid JSON: {exc.msg}")
+                continue
+        if problem := record_problem(line, data):
+            yield BadRecord(line_number, index, problem, record=guess_label(data))
+        else:
+            yield RawRecord(line=line_number, index=index, data=data)
+
+
+_json_decode = json.JSONDecoder().decode
 
 
 def _read_array(stream: _JsonStream) -> Iterator[RawRecord | BadRecord]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +40,12 @@ class RecordError:
     message: str
     record: str = ""
     field: str = ""
+    file: str = ""  # which file, when an import has several (works.imports.staged)
 
     def __str__(self) -> str:
         where = f"line {self.line}, record {self.index}"
+        if self.file:
+            where = f"{self.file}: {where}"
         if self.record:
             where += f" ({self.record})"
         field = f" [{self.field}]" if self.field else ""
@@ -55,7 +58,7 @@ class RecordError:
             "record": self.record,
             "field": self.field,
             "message": self.message,
-        }
+        } | ({"file": self.file} if self.file else {})
 
 
 class ImportFailed(Exception):
@@ -94,12 +97,28 @@ def _parsed_records(
     result: ImportResult,
     progress: Callable[[int], None] | None,
 ) -> Iterator[ParsedRecord]:
-    for raw in importer.read(path, max_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES):
+    raws = importer.read(path, max_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES)
+    return parsed_records(raws, importer, skip_bad=skip_bad, result=result, progress=progress)
+
+
+def parsed_records(
+    raws: Iterable[RawRecord | BadRecord],
+    importer: Importer,
+    *,
+    skip_bad: bool,
+    result: ImportResult,
+    progress: Callable[[int], None] | None = None,
+    file: str = "",
+) -> Iterator[ParsedRecord]:
+    """The records `raws` parse to; bad ones stop the import (ImportFailed) or, with
+    skip_bad, are listed in result.skipped, each named by `file` (a part of a multi-file
+    import), line and record."""
+    for raw in raws:
         result.records_read += 1
         if progress:
             progress(1)
         if isinstance(raw, BadRecord):
-            error = RecordError(raw.line, raw.index, raw.message, raw.record)
+            error = RecordError(raw.line, raw.index, raw.message, raw.record, file=file)
             if raw.fatal or not skip_bad:
                 raise ImportFailed([*result.skipped, error])
             result.skipped.append(error)
@@ -108,20 +127,22 @@ def _parsed_records(
             with parse_warnings_collected() as warnings:
                 record = importer.parse(raw)
         except ParseError as exc:
-            error = _error_for(importer, raw, exc)
+            error = _error_for(importer, raw, exc, file)
             if not skip_bad:
                 raise ImportFailed([error]) from exc
             result.skipped.append(error)
             continue
         except Exception as exc:  # a parser bug must still name the record it choked on
             logger.exception("parsing %s record %s failed", importer.format, raw.index)
-            error = _error_for(importer, raw, ParseError(f"cannot be read ({exc!r})"))
+            error = _error_for(importer, raw, ParseError(f"cannot be read ({exc!r})"), file)
             if not skip_bad:
                 raise ImportFailed([error]) from exc
             result.skipped.append(error)
             continue
         label = importer.record_label(raw) if warnings else ""
-        result.warnings.extend(RecordError(raw.line, raw.index, w, label) for w in warnings)
+        result.warnings.extend(
+            RecordError(raw.line, raw.index, w, label, file=file) for w in warnings
+        )
         if record is None:
             result.counts.ignored += 1
         else:
@@ -139,8 +160,9 @@ def with_keyword_topics(record: ParsedRecord) -> ParsedRecord:
     return record
 
 
-def _error_for(importer: Importer, raw: RawRecord, exc: ParseError) -> RecordError:
-    return RecordError(raw.line, raw.index, str(exc), importer.record_label(raw), exc.field)
+def _error_for(importer: Importer, raw: RawRecord, exc: ParseError, file: str) -> RecordError:
+    label = importer.record_label(raw)
+    return RecordError(raw.line, raw.index, str(exc), label, exc.field, file=file)
 
 
 def works_import(
@@ -171,7 +193,7 @@ def works_import(
             importer, path, skip_bad=skip_bad, result=result, progress=progress
         )
         load_records(records, source=importer.source, batch=batch, counts=result.counts)
-        _refuse_empty_result(result, format)
+        refuse_empty_result(result, format)
         created = Work.objects.filter(created_at__gte=started).values_list("pk", flat=True)
         result.duplicates = work_duplicates_find(work_ids=created.iterator(chunk_size=2000))
         authors_changed_announce(
@@ -180,7 +202,7 @@ def works_import(
     return result
 
 
-def _refuse_empty_result(result: ImportResult, format: str) -> None:
+def refuse_empty_result(result: ImportResult, format: str) -> None:
     """A file in which the format found no record, or every record failed, is a failed
     import (and a non-zero exit), not a success with nothing in it."""
     if result.records_read == 0:

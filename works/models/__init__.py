@@ -6,6 +6,8 @@ from .imports import (
     DuplicateWorkCandidate,
     ExactJSONEncoder,
     ImportBatch,
+    ImportPart,
+    StagedRecord,
     WorkRedirect,
 )
 from .people import Author, AuthorQuerySet, Institution, VerificationLevel, search_names_for
@@ -21,6 +23,8 @@ __all__ = [
     "DuplicateWorkCandidate",
     "ExactJSONEncoder",
     "ImportBatch",
+    "ImportPart",
+    "StagedRecord",
     "Institution",
     "Topic",
     "Venue",

@@ -65,6 +65,68 @@ class ImportBatch(models.Model):
         return f"{self.format} import of {self.file_name} ({self.status})"
 
 
+class ImportPart(models.Model):
+    """One part of a staged import (works.imports.staged): a file of a split snapshot, or a
+    byte range of one large JSON Lines file. Each part is parsed into staging by its own task
+    (on the "imports" queue); one final task merges every part in one transaction.
+
+    The row is logged and committed when its part is staged, so progress ("3 of 8 parts")
+    survives a crash; what it staged sits in the UNLOGGED StagedRecord table, and `records`
+    lets the merge notice rows a server crash lost (the part is staged again).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        STAGED = "staged", "Staged"
+        FAILED = "failed", "Failed"
+
+    batch = models.ForeignKey(ImportBatch, models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField(help_text="Order of the part in the batch, from 1")
+    path = models.CharField(max_length=1000)
+    # bytes [start, end) of `path`; end null: the whole file (any format, gzip allowed)
+    start = models.PositiveBigIntegerField(default=0)
+    end = models.PositiveBigIntegerField(null=True, blank=True)
+    # numbering of the part's first line and record within `path`, for messages
+    first_line = models.PositiveBigIntegerField(default=1)
+    first_index = models.PositiveBigIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    records_read = models.PositiveIntegerField(default=0)
+    records = models.PositiveIntegerField(default=0, help_text="Records staged")
+    ignored = models.PositiveIntegerField(default=0, help_text="Record kinds not kept")
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    staged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "number"], name="works_importpart_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.number} of batch {self.batch_id} ({self.status})"
+
+
+class StagedRecord(models.Model):
+    """A parsed record of an import part, waiting for the merge (works.imports.staged).
+
+    UNLOGGED on PostgreSQL (migration 0013): no WAL for rows that live minutes; a server
+    crash empties the table, which the merge detects (ImportPart.records) and restages.
+    No foreign key to the batch: the merge and "discard" delete a batch's rows themselves.
+    The table also holds `search_document`, the work's search vector computed by the part
+    task (PostgreSQL only, declared in the migration as works_work's is).
+    """
+
+    pk = models.CompositePrimaryKey("batch_id", "part", "seq")
+    batch_id = models.BigIntegerField()
+    part = models.PositiveIntegerField()
+    seq = models.PositiveIntegerField()
+    record = models.BinaryField(help_text="works.imports.staged.codec")
+
+    def __str__(self) -> str:
+        return f"staged record {self.batch_id}/{self.part}/{self.seq}"
+
+
 class ExactJSONEncoder(DjangoJSONEncoder):
     """DjangoJSONEncoder keeping a datetime's microseconds: undo restores values exactly."""
 

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import F, Model
 
 from bzpeer.lib import pgcopy
-from works.models import Author, Authorship, BatchChange, ImportBatch, WorkTopic
+from works.models import Author, Authorship, BatchChange, ImportBatch, Work, WorkTopic
 
 from ..undo import rows_delete
 
@@ -167,7 +167,10 @@ class CopyBackend:
         return getattr(settings, "IMPORT_COPY_CHUNK_SIZE", COPY_CHUNK_SIZE)
 
     def insert(self, model: type[Model], instances: list[Model]) -> None:
-        pgcopy.instances_insert(model, instances)
+        extra = {}
+        if model is Work and (vectors := _search_documents_given(instances)):
+            extra["search_document"] = vectors
+        pgcopy.instances_insert(model, instances, extra=extra)
 
     def update(self, model: type[Model], instances: list[Model], fields: Sequence[str]) -> None:
         pgcopy.instances_update(model, instances, fields)
@@ -221,6 +224,18 @@ class CopyBackend:
                 for label, pk, action, previous in changes
             ),
         )
+
+
+def _search_documents_given(works: list[Work]) -> list[str | None] | None:
+    """The search vectors a staged import computed for these new works, where the title and
+    abstract are still those it computed them from (None: the trigger computes it); None
+    when there is none."""
+    vectors = []
+    for work in works:
+        given = getattr(work, "search_document_given", None)
+        fits = given is not None and given[0] == work.title and given[1] == work.abstract
+        vectors.append(given[2] if fits else None)
+    return vectors if any(v is not None for v in vectors) else None
 
 
 def backend_choose() -> WriteBackend:

@@ -100,6 +100,7 @@ class ChunkLoader:
         counts: LoadCounts,
         owner: Author | None = None,
         backend: WriteBackend | None = None,
+        search_documents: dict[int, str] | None = None,
     ) -> None:
         # A publication list of one person (a researcher's own BibTeX, the seed page): every
         # name-only authorship under the owner's name is the owner, co-authors or not.
@@ -118,6 +119,9 @@ class ChunkLoader:
         # BatchChange rows of the current chunk, (model label, pk, action, previous), written
         # by changes_flush
         self.changes: list[tuple[str, int, str, object]] = []
+        # search vectors computed ahead (a staged import), {id(work record): tsvector text}:
+        # works_upsert takes each record's out as it meets it
+        self.search_documents = search_documents if search_documents is not None else {}
 
     def load(self, records: Sequence[ParsedRecord]) -> None:
         # rows created in this chunk: their later updates and bylines need no undo record
@@ -257,14 +261,22 @@ def load_records(
     counts: LoadCounts | None = None,
     chunk_size: int | None = None,
     owner: Author | None = None,
+    search_documents: dict[int, str] | None = None,
 ) -> LoadCounts:
     """Loads records chunk by chunk; the caller owns the transaction.
 
     Chunks hold settings.IMPORT_COPY_CHUNK_SIZE records on the COPY path, else
     settings.IMPORT_CHUNK_SIZE (backends.COPY_CHUNK_SIZE, CHUNK_SIZE by default), unless given.
+    `search_documents`: works' search vectors computed ahead, see ChunkLoader.
     """
     counts = counts or LoadCounts()
-    loader = ChunkLoader(source=source, batch=batch, counts=counts, owner=owner)
+    loader = ChunkLoader(
+        source=source,
+        batch=batch,
+        counts=counts,
+        owner=owner,
+        search_documents=search_documents,
+    )
     if chunk_size is None:
         chunk_size = loader.backend.chunk_size
     iterator = iter(records)

@@ -60,6 +60,7 @@ def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
         if not lookups:
             lookups = [("title", (title_key(record.title), record.year))]
         work = next((index[k] for k in lookups if k in index), None)
+        vector = loader.search_documents.pop(id(record), None)
         offered = {
             "title": record.title,
             "type": record.type,
@@ -87,6 +88,9 @@ def works_upsert(loader: ChunkLoader, records: list[WorkRecord]) -> list[int]:
                     "conflicts": {},
                 },
             )
+            if vector is not None:
+                # written with the row while title and abstract are still the record's
+                work.search_document_given = (record.title, record.abstract, vector)
             to_create.append(work)
         else:
             # an id fills an empty field only, never one another work holds, and is never
