@@ -1,6 +1,6 @@
 """Parsed records ↔ bytes for the staging table: a typed, data-only encoding.
 
-A record is the tuple of its fields tagged with its type; nested records and tuples the same
+A record is the list of its fields tagged with its type; nested records and tuples the same
 way; dates as ISO text. Decoding builds only the record types below (never arbitrary
 objects, as pickle would), so a staging row can change no more than a record could.
 """
@@ -57,11 +57,17 @@ def _plain(value):
 
 
 def _built(value):
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict:
         tag = value["t"]
         if tag == _DATE:
             return datetime.date.fromisoformat(value["v"])
-        return TYPES[tag](*[_built(item) for item in value["v"]])
-    if isinstance(value, list):
-        return tuple(_built(item) for item in value)
+        # the fields as they were: set directly, as unpickling a dataclass does, rather than
+        # through a frozen dataclass's __init__ (one object.__setattr__ a field) and
+        # __post_init__ (the names were cleaned when the record was parsed)
+        record = object.__new__(TYPES[tag])
+        record.__dict__.update(zip(_FIELDS[TYPES[tag]], map(_built, value["v"]), strict=True))
+        return record
+    if kind is list:
+        return tuple(map(_built, value))
     return value
