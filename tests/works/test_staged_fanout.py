@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
+from tests.integration.waiting import wait_for
 from works import tasks
 from works.imports.staged import (
     PartsNotStaged,
@@ -204,3 +205,56 @@ def test_discard_leaves_nothing(snapshot, eager_celery):
     assert tasks.import_batch_merge(batch.pk) == "not merged"
     with pytest.raises(ValueError):
         fanout.staged_batch_resume(batch)
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_discard_waits_for_a_part_being_staged_and_deletes_its_rows(snapshot, monkeypatch):
+    """Discarding while a task stages a part: what the task commits is deleted too."""
+    directory, _ = snapshot
+    batch = _prepared(directory)
+    first, *_ = _part_ids(batch)
+    saved, go = threading.Event(), threading.Event()
+    check = fanout._merge_if_last
+
+    def check_later(part):
+        saved.set()  # the part's rows and its row are written, not committed
+        assert go.wait(30)
+        check(part)
+
+    monkeypatch.setattr(fanout, "_merge_if_last", check_later)
+    failures: list[BaseException] = []
+
+    def in_thread(function, *args) -> threading.Thread:
+        def run() -> None:
+            try:
+                function(*args)
+            except BaseException as exc:  # noqa: BLE001 - reported by the test below
+                failures.append(exc)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    stager = in_thread(fanout.part_stage_fanned_out, first)
+    assert saved.wait(30)
+    discarder = in_thread(staged_batch_discard, ImportBatch.objects.get(pk=batch.pk))
+    wait_for(_waiting_on_a_lock, timeout=30, what="the discard to wait for the part's row")
+    go.set()
+    stager.join(60)
+    discarder.join(60)
+
+    assert not failures
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert _staged_rows(batch) == 0 and not batch.parts.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
 from works.imports.batches import import_batch_progress
@@ -37,16 +38,11 @@ def staged_confirm(modeladmin, request, batch: ImportBatch, what: str):
                 messages.ERROR,
             )
             return None
-        if what == "resume":
-            queued = staged_batch_resume(batch)
-            done = f"Batch #{batch.pk} resumed: " + (
-                f"{queued} part{'s' if queued != 1 else ''} queued to be staged again."
-                if queued
-                else "every part is staged, its merge is queued."
-            )
-        else:
-            staged_batch_discard(batch, by=request.user.get_username())
-            done = f"Batch #{batch.pk} discarded: staged parts deleted, nothing was imported."
+        try:
+            done = _resume(batch) if what == "resume" else _discard(batch, request)
+        except ValueError as exc:
+            modeladmin.message_user(request, f"Batch #{batch.pk}: {exc}.", messages.ERROR)
+            return None
         LogEntry.objects.log_actions(
             user_id=request.user.pk, queryset=[batch], action_flag=CHANGE, change_message=done
         )
@@ -62,3 +58,15 @@ def staged_confirm(modeladmin, request, batch: ImportBatch, what: str):
         "opts": modeladmin.model._meta,
     }
     return TemplateResponse(request, "admin/works/importbatch/staged_confirmation.html", context)
+
+
+def _resume(batch: ImportBatch) -> str:
+    queued = staged_batch_resume(batch)
+    if not queued:
+        return f"Batch #{batch.pk} resumed: every part is staged, its merge is queued."
+    return f"Batch #{batch.pk} resumed: {queued} part{pluralize(queued)} queued to be staged."
+
+
+def _discard(batch: ImportBatch, request) -> str:
+    staged_batch_discard(batch, by=request.user.get_username())
+    return f"Batch #{batch.pk} discarded: staged parts deleted, nothing was imported."

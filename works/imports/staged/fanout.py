@@ -53,6 +53,13 @@ class _BatchNotRunning(Exception):
 def part_stage_fanned_out(part_id: int) -> ImportPart | None:
     """Stages one part; the last part of its batch to finish queues the merge. None when
     the part or its batch is gone or done (discarded, or merged: a second delivery)."""
+    part = ImportPart.objects.select_related("batch").filter(pk=part_id).first()
+    if part is None or part.batch.status != ImportBatch.Status.RUNNING:
+        return None
+    if part.status == ImportPart.Status.STAGED:
+        # a second delivery (its merge was queued with it); resume and a merge that found
+        # the part's rows lost mark it pending before queueing it again
+        return part
     try:
         return part_stage(part_id, then=_merge_if_last)
     except ImportPart.DoesNotExist:
