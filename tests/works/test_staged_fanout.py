@@ -258,3 +258,23 @@ def test_discard_waits_for_a_part_being_staged_and_deletes_its_rows(snapshot, mo
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED
     assert _staged_rows(batch) == 0 and not batch.parts.exists()
+
+
+@pytest.mark.django_db
+def test_a_corrupt_part_fails_the_batch_once_the_others_are_staged(
+    snapshot, eager_celery, django_capture_on_commit_callbacks, queued
+):
+    directory, _ = snapshot
+    gzipped = directory / "part_002.gz"
+    gzipped.write_bytes(gzipped.read_bytes()[:200])  # a truncated gzip stream
+    batch = _prepared(directory)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fanout.staged_batch_enqueue(batch)
+
+    assert queued == ["import_part_stage"] * 3 + ["import_batch_merge"]
+    assert batch.parts.get(number=3).status == ImportPart.Status.FAILED
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.errors and "part_002.gz" in str(batch.errors)
+    assert not Work.objects.exists() and _staged_rows(batch) == 0

@@ -7,8 +7,8 @@
 2. Each part is staged on its own (stage.py): read, parsed by the format's own parser,
    encoded (codec.py) and COPY'd into the UNLOGGED staging table, with its works' search
    vectors; here by a local process pool (`parts_stage_local`), or by Celery tasks on the
-   "imports" queue across machines (works.tasks.import_part_stage), the last of which
-   queues the merge.
+   "imports" queue across machines (works.tasks.import_part_stage, fanout.py), the last
+   of which queues the merge (works.tasks.import_batch_merge).
 3. The merge (merge.py) runs the staged records through the loader in one transaction:
    all or nothing, the same rows, undo log and report as a whole-file import.
 
