@@ -42,7 +42,9 @@ def import_part_stage(part_id: int) -> str:
 def import_batch_merge(batch_id: int) -> str:
     """Merges a staged import whose parts are staged; parts that lost their staged rows are
     queued again (and merge again after them)."""
-    batch = ImportBatch.objects.get(pk=batch_id)
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        return "not merged"  # deleted after it was discarded
     try:
         result = batch_merge_fanned_out(batch)
     except ImportFailed:
