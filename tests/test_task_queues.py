@@ -14,6 +14,8 @@ from tests.integration.conftest import sending_to
 
 QUEUES = {
     "works.tasks.import_batch_run": "imports",
+    "works.tasks.import_part_stage": "imports",
+    "works.tasks.import_batch_merge": "imports",
     "profiles.tasks.trust_scores_recompute": "scores",
     "profiles.tasks.trust_dirty_recompute": "scores",
     "profiles.tasks.invitation_notify": "default",

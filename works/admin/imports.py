@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Func, IntegerField
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -20,9 +21,10 @@ from django.utils.html import format_html
 from works.imports.batches import import_batch_progress
 from works.imports.detect import SNIFF_BYTES, FormatUnknown, sniff_format
 from works.imports.loader import ENTITY_KINDS
-from works.models import BatchChange, ImportBatch
+from works.models import BatchChange, ImportBatch, ImportPart
 from works.tasks import import_batch_enqueue_on_commit
 
+from .staged import staged_confirm
 from .undo import undo_confirm, undo_import_batch
 
 UPLOAD_FIELDS = ["file", "format", "skip_bad"]
@@ -40,6 +42,8 @@ BATCH_FIELDS = [
     "undone_by",
 ]
 ERRORS_SHOWN = 500
+# a split snapshot can have thousands of parts: the page lists the first ones
+PARTS_SHOWN = 200
 
 
 class ImportUploadForm(forms.ModelForm):
@@ -162,6 +166,16 @@ class ImportBatchUploadMixin:
                 self.admin_site.admin_view(self.undo_view),
                 name="works_importbatch_undo",
             ),
+            path(
+                "<int:pk>/resume/",
+                self.admin_site.admin_view(self.resume_view),
+                name="works_importbatch_resume",
+            ),
+            path(
+                "<int:pk>/discard/",
+                self.admin_site.admin_view(self.discard_view),
+                name="works_importbatch_discard",
+            ),
         ]
         return own + super().get_urls()
 
@@ -184,6 +198,19 @@ class ImportBatchUploadMixin:
         if not self.has_change_permission(request, batch):
             raise PermissionDenied
         response = undo_confirm(self, request, batch)
+        return response or redirect("admin:works_importbatch_change", batch.pk)
+
+    def resume_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._staged_view(request, pk, "resume")
+
+    def discard_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._staged_view(request, pk, "discard")
+
+    def _staged_view(self, request: HttpRequest, pk: int, what: str) -> HttpResponse:
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        if not self.has_change_permission(request, batch):
+            raise PermissionDenied
+        response = staged_confirm(self, request, batch, what)
         return response or redirect("admin:works_importbatch_change", batch.pk)
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -228,12 +255,16 @@ def batch_progress_context(batch: ImportBatch) -> dict:
     ]
     errors = batch.errors or []
     ran = batch.status in (ImportBatch.Status.SUCCEEDED, ImportBatch.Status.UNDONE)
+    progress = import_batch_progress(batch=batch)
     duplicates_open = 0
     if batch.status == ImportBatch.Status.SUCCEEDED and counts.get("duplicates_found"):
         duplicates_open = counts["duplicates_found"]
     return {
         "batch": batch,
-        "progress": import_batch_progress(batch=batch),
+        "progress": progress,
+        "parts": _parts_shown(batch) if progress["parts"] else [],
+        # resume / discard: a staged import that is still running (stalled, or crashed)
+        "can_resume": bool(progress["parts"]) and batch.status == ImportBatch.Status.RUNNING,
         "count_rows": rows if counts else [],
         "skipped": len(errors) if ran else 0,
         "duplicates_open": duplicates_open,
@@ -245,6 +276,25 @@ def batch_progress_context(batch: ImportBatch) -> dict:
             0, counts.get("warnings_total", 0) - min(ERRORS_SHOWN, len(counts.get("warnings", [])))
         ),
     }
+
+
+def _parts_shown(batch: ImportBatch) -> list[dict]:
+    parts = ImportPart.objects.filter(batch_id=batch.pk).order_by("number")[:PARTS_SHOWN]
+    return [
+        {
+            "number": part.number,
+            "file": part.path.rsplit("/", 1)[-1],
+            "path": part.path,
+            "range": "whole file" if part.end is None else f"bytes {part.start}–{part.end}",
+            "status": part.get_status_display(),
+            "records": part.records,
+            "errors": part.errors_count,
+        }
+        for part in parts.defer("errors", "warnings").annotate(
+            # counted by the database: a part keeps up to a thousand errors, polled each second
+            errors_count=Func("errors", function="jsonb_array_length", output_field=IntegerField())
+        )
+    ]
 
 
 @admin.register(ImportBatch)

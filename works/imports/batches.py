@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.core.cache import cache
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from works.models import ImportBatch
+from works.models import ImportBatch, ImportPart
 
 from .run import AUTO, ImportFailed, ImportResult, RecordError, detected_format, works_import
 
@@ -58,7 +59,21 @@ def import_batch_progress(*, batch: ImportBatch) -> dict:
     return {
         "records_read": live["records_read"] if live else batch.records_read,
         "running": batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING),
+        "parts": _parts_progress(batch),
     }
+
+
+def _parts_progress(batch: ImportBatch) -> dict | None:
+    """A staged import's parts: how many, how many staged or failed, and the records staged
+    (from the ImportPart rows, committed as each part is staged); None for a whole-file one."""
+    staged = Q(status=ImportPart.Status.STAGED)
+    counts = ImportPart.objects.filter(batch_id=batch.pk).aggregate(
+        total=Count("pk"),
+        staged=Count("pk", filter=staged),
+        failed=Count("pk", filter=Q(status=ImportPart.Status.FAILED)),
+        records=Sum("records", filter=staged, default=0),
+    )
+    return counts if counts["total"] else None
 
 
 def import_batch_claim(*, batch_id: int) -> ImportBatch | None:

@@ -7,8 +7,8 @@
 2. Each part is staged on its own (stage.py): read, parsed by the format's own parser,
    encoded (codec.py) and COPY'd into the UNLOGGED staging table, with its works' search
    vectors; here by a local process pool (`parts_stage_local`), or by Celery tasks on the
-   "imports" queue across machines (works.tasks.import_part_stage), the last of which
-   queues the merge.
+   "imports" queue across machines (works.tasks.import_part_stage, fanout.py), the last
+   of which queues the merge (works.tasks.import_batch_merge).
 3. The merge (merge.py) runs the staged records through the loader in one transaction:
    all or nothing, the same rows, undo log and report as a whole-file import.
 
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from bzpeer.lib.locks import import_lock_try
 from bzpeer.lib.processes import map_in_processes
 from works.models import ImportBatch, ImportPart, StagedRecord
 
@@ -118,14 +119,27 @@ def staged_batch_run(
 
 def staged_batch_discard(batch: ImportBatch, *, by: str = "") -> None:
     """Gives up a staged batch that did not finish: its staged rows and parts go, and it
-    ends failed (nothing of it was ever in the real tables)."""
-    if batch.status not in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING):
-        raise ValueError(f"import batch {batch.pk} is {batch.status}: nothing to discard")
+    ends failed (nothing of it was ever in the real tables). Refused (ValueError) while an
+    import is merging: that may be this batch, whose staged rows it is reading."""
+    _discardable_check(batch.pk, batch.status)
     with transaction.atomic():
-        _staging_drop(batch)
+        if not import_lock_try():
+            raise ValueError("an import is being merged now: discard once it is done")
+        # Parts first: a part being staged holds its row, so this waits for it to commit,
+        # and the next statement deletes what it staged too. The batch row last, as the
+        # staging tasks lock it last (fanout.py): no deadlock with them. A staging task
+        # that comes after sees the batch failed and rolls back.
         batch.parts.all().delete()
+        _staging_drop(batch)
+        locked = ImportBatch.objects.select_for_update().values_list("status", flat=True)
+        _discardable_check(batch.pk, locked.get(pk=batch.pk))  # a merge finished meanwhile
         message = "discarded" + (f" by {by}" if by else "") + " before its merge"
         batch_failed(batch, [RecordError(0, 0, message)], records_read=0)
+
+
+def _discardable_check(batch_id: int, status: str) -> None:
+    if status not in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING):
+        raise ValueError(f"import batch {batch_id} is {status}: nothing to discard")
 
 
 def _staging_drop(batch: ImportBatch) -> None:

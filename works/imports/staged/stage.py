@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -37,8 +38,13 @@ ERRORS_KEPT = 1000
 _INCOMING = "_bz_staged_incoming"
 
 
-def part_stage(part_id: int) -> ImportPart:
-    """Stages one part (again, if it was); returns it, staged or failed with its errors."""
+def part_stage(part_id: int, *, then: Callable[[ImportPart], None] | None = None) -> ImportPart:
+    """Stages one part (again, if it was); returns it, staged or failed with its errors.
+
+    `then(part)` runs in the transaction that saves the part's outcome, before it commits:
+    the fan-out (fanout.py) decides there, under the batch's row lock, whether this part
+    was the last one.
+    """
     part = ImportPart.objects.select_related("batch").get(pk=part_id)
     importer = importer_for(part.batch.format)
     plan = PartPlan(part.path, part.start, part.end, part.first_line, part.first_index)
@@ -52,11 +58,16 @@ def part_stage(part_id: int) -> ImportPart:
             part.status = ImportPart.Status.STAGED
             _outcome_set(part, result, staged)
             part.save()
+            if then is not None:
+                then(part)
     except ImportFailed as exc:  # a fatal record (a corrupt gzip stream): the part is lost
         part.status = ImportPart.Status.FAILED
         _outcome_set(part, result, 0)
         part.errors = [e.as_dict() for e in exc.errors[-ERRORS_KEPT:]]
-        part.save()
+        with transaction.atomic():
+            part.save()
+            if then is not None:
+                then(part)
     return part
 
 
