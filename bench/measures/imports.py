@@ -455,8 +455,11 @@ def child_staged(path: Path, parts: int, workers: int, copy_repeat: int, merge: 
     started = time.perf_counter()
     planned = staged_batch_prepare(batch, path, parts=parts)
     prepared = time.perf_counter()
+    rss_prepare = _rss_mib()
+    cpu = _cpu_seconds()
     parts_stage_local(batch, workers=workers)
     staged = time.perf_counter()
+    cpu = [after - before for after, before in zip(_cpu_seconds(), cpu, strict=True)]
     statuses = set(batch.parts.values_list("status", flat=True))
     if statuses != {ImportPart.Status.STAGED}:
         raise RuntimeError(f"staged bench: parts not all staged: {statuses}")
@@ -466,6 +469,9 @@ def child_staged(path: Path, parts: int, workers: int, copy_repeat: int, merge: 
         "prepare_seconds": prepared - started,
         "stage_seconds": staged - prepared,
         "rss_baseline_mib": baseline,
+        "rss_prepare_mib": rss_prepare,
+        # CPU seconds of the staging: this process (one worker), its workers, its backend
+        "stage_cpu_seconds": cpu,  # peak so far: after planning the parts
         # the stage workers, reaped when the pool closed (0 with one worker: staged here)
         "rss_workers_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "works": sum(batch.parts.values_list("records", flat=True)),
@@ -483,12 +489,14 @@ def child_staged(path: Path, parts: int, workers: int, copy_repeat: int, merge: 
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         load["seconds"] += time.perf_counter() - began
+        load["rss_mib"] = _rss_mib()
         return counts
 
     merge_module.load_records = timed_load  # instrumentation only: the same function, timed
     began = time.perf_counter()
     result = staged_batch_merge(batch)
     finished = time.perf_counter()
+    peak = _rss_mib()  # before the references read every row into memory
     copies, unlogged, copy_bytes, every_row = _copy_references(copy_repeat)
     return out | {
         "merge_seconds": finished - began,
@@ -496,11 +504,29 @@ def child_staged(path: Path, parts: int, workers: int, copy_repeat: int, merge: 
         "seconds": finished - started,
         "works": result.counts.created["works"],
         "summary": result.summary(),
-        "rss_peak_mib": _rss_mib(),
+        "rss_peak_mib": peak,
+        "rss_load_mib": load["rss_mib"],  # peak after load_records (before the rest)
         "copy_seconds": copies,
         "copy_every_row_seconds": every_row,
         "rows_written": _rows_written(),
     }
+
+
+def _cpu_seconds() -> tuple[float, float, float]:
+    """User + system CPU seconds of this process, of its reaped children, and of its
+    database backend (/proc: the server is on this machine)."""
+    from django.db import connection
+
+    me, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        backend = 0.0
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime, backend
 
 
 def child_main(argv: list[str]) -> None:
@@ -745,14 +771,32 @@ def staged_rows_from(facts, runs, ones, quarter) -> list[Row]:
             "vectors)", stage_rate, "works/s", reference=one_rate,
             reference_label="staging, 1 worker (in process)", goal="≥ 1.6×",
             ok=stage_rate / one_rate >= 1.6,
-            note=f"{runs_note}; spawn + Django setup of the workers included"),
+            note=f"{runs_note}; spawn + Django setup of the workers included; {_cores(ones)}"),
         Row(name, f"staged merge process peak RSS, {n:,} works", peak_big, "MiB",
             reference=peak_small, reference_label=f"{quarter['works']:,} works",
             goal="≤ 1.25× (flat)", ok=peak_big / peak_small <= 1.25,
-            note=f"ru_maxrss of prepare + merge's process; {first['rss_baseline_mib']:.0f} MiB "
-            f"after setup; stage workers' peak {workers_big:.0f} MiB ("
+            note=f"ru_maxrss of prepare + merge's process; peak after setup / prepare / "
+            f"merge's load_records: {_peaks(first)} ({_peaks(quarter)} at "
+            f"{quarter['works']:,}); stage workers' peak {workers_big:.0f} MiB ("
             f"{quarter['rss_workers_peak_mib']:.0f} MiB at {quarter['works']:,})"),
     ]  # fmt: skip
+
+
+def _cores(ones: list[dict]) -> str:
+    """How many cores the one-worker staging kept busy: the most two workers can gain on a
+    machine of os.cpu_count() cores is that many cores over it."""
+    run = ones[0]
+    python, _, backend = run["stage_cpu_seconds"]
+    busy = (python + backend) / run["stage_seconds"]
+    return (
+        f"1 worker: Python {python:.0f} s + its PostgreSQL backend {backend:.0f} s CPU in "
+        f"{run['stage_seconds']:.0f} s = {busy:.2f} cores busy of {os.cpu_count()}"
+    )
+
+
+def _peaks(run: dict) -> str:
+    keys = ("rss_baseline_mib", "rss_prepare_mib", "rss_load_mib")
+    return " / ".join(f"{run[k]:.0f}" for k in keys) + " MiB"
 
 
 MEASURE = Imports()
