@@ -457,7 +457,8 @@ def child_staged(path: Path, parts: int, workers: int, copy_repeat: int, merge: 
     prepared = time.perf_counter()
     rss_prepare = _rss_mib()
     cpu = _cpu_seconds()
-    parts_stage_local(batch, workers=workers)
+    with _ChildrenPeak() as workers_peak:
+        parts_stage_local(batch, workers=workers)
     staged = time.perf_counter()
     cpu = [after - before for after, before in zip(_cpu_seconds(), cpu, strict=True)]
     statuses = set(batch.parts.values_list("status", flat=True))
@@ -472,8 +473,7 @@ def child_staged(path: Path, parts: int, workers: int, copy_repeat: int, merge: 
         "rss_prepare_mib": rss_prepare,
         # CPU seconds of the staging: this process (one worker), its workers, its backend
         "stage_cpu_seconds": cpu,  # peak so far: after planning the parts
-        # the stage workers, reaped when the pool closed (0 with one worker: staged here)
-        "rss_workers_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "rss_workers_peak_mib": workers_peak.mib,  # 0 with one worker: staged here
         "works": sum(batch.parts.values_list("records", flat=True)),
     }
     if not merge:
@@ -510,6 +510,43 @@ def child_staged(path: Path, parts: int, workers: int, copy_repeat: int, merge: 
         "copy_every_row_seconds": every_row,
         "rows_written": _rows_written(),
     }
+
+
+class _ChildrenPeak:
+    """The largest peak RSS (VmHWM) of this process's children while it is entered, polled
+    from /proc. Not RUSAGE_CHILDREN: a spawned child's ru_maxrss keeps the RSS of the fork
+    it was exec'd from, this process's own peak."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        import threading
+
+        self.every, self.mib, self.peaks = every, 0.0, {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> _ChildrenPeak:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.thread.join()
+        self.mib = max(self.peaks.values(), default=0) / 1024
+
+    def _poll(self) -> None:
+        me = str(os.getpid())
+        while not self.done.wait(self.every):
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    if stat.read_text().rsplit(")", 1)[1].split()[1] != me:
+                        continue
+                    status = (stat.parent / "status").read_text()
+                except (OSError, IndexError):
+                    continue  # gone meanwhile
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        kib = int(line.split()[1])
+                        self.peaks[stat.parent.name] = max(self.peaks.get(stat.parent.name, 0), kib)
 
 
 def _cpu_seconds() -> tuple[float, float, float]:
@@ -777,7 +814,7 @@ def staged_rows_from(facts, runs, ones, quarter) -> list[Row]:
             goal="≤ 1.25× (flat)", ok=peak_big / peak_small <= 1.25,
             note=f"ru_maxrss of prepare + merge's process; peak after setup / prepare / "
             f"merge's load_records: {_peaks(first)} ({_peaks(quarter)} at "
-            f"{quarter['works']:,}); stage workers' peak {workers_big:.0f} MiB ("
+            f"{quarter['works']:,}); stage workers' peak (VmHWM) {workers_big:.0f} MiB ("
             f"{quarter['rss_workers_peak_mib']:.0f} MiB at {quarter['works']:,})"),
     ]  # fmt: skip
 
