@@ -32,6 +32,14 @@ database, with an ImportBatch (so the undo log is written, as in the admin):
   marks) into bare tables, and reading + JSON-decoding the file with nothing else, the
   floor under any importer written in Python.
 BENCH_IMPORT_BUDGET (default 210 s) bounds the runs after the first of each size.
+
+The staged pipeline (works.imports.staged), in the same run on the same file: prepare
+(the parts: BENCH_IMPORT_PARTS byte ranges, default 8), stage them in BENCH_IMPORT_WORKERS
+spawned processes (default 2), merge (commit included), each timed, against raw COPY of
+every row it wrote, measured after it; the staging alone with one worker (in process) as
+the reference for the workers; its merge process's peak RSS for the full file and a quarter
+(and the stage workers', from RUSAGE_CHILDREN). Its own BENCH_IMPORT_BUDGET for more runs.
+BENCH_IMPORT_PATHS chooses: loader, staged (default both).
 Celery is not eager and has no broker (memory://): the trust kick is enqueued, not run.
 
 Past 500 lines on purpose: the parent and the child processes it starts run the same file
@@ -67,6 +75,11 @@ OA = "https://openalex.org/"
 WORK_ID_BASE = 9_000_000_000_000
 AUTHOR_ID_BASE = 9_500_000_000_000
 CHILD_TIMEOUT = 900
+# the staged pipeline: parts of the file, and the stage workers (one is the reference)
+DEFAULT_PARTS = int(os.environ.get("BENCH_IMPORT_PARTS", 8))
+DEFAULT_WORKERS = int(os.environ.get("BENCH_IMPORT_WORKERS", 2))
+# which importers to measure: the whole-file loader (works_import), the staged pipeline
+PATHS = ("loader", "staged")
 
 
 # --- the file ------------------------------------------------------------------------------
@@ -419,13 +432,150 @@ def child_db(path: Path, repeat: int, budget: float) -> dict:
     }
 
 
+def child_staged(path: Path, parts: int, workers: int, copy_repeat: int, merge: bool) -> dict:
+    """The staged pipeline on the file: prepare (plan the parts), stage them in `workers`
+    processes, merge (commit included); each stage timed; the merge's load_records timed
+    with the deferred foreign key checks of what it wrote, as in child_e2e. Then, when
+    copy_repeat, raw COPY of every row it wrote. merge=False: prepare and stage only."""
+    from django.db import connection
+
+    from works.imports.staged import (
+        merge as merge_module,
+    )
+    from works.imports.staged import (
+        parts_stage_local,
+        staged_batch_merge,
+        staged_batch_prepare,
+    )
+    from works.models import ImportBatch, ImportPart
+
+    _reset()
+    batch = ImportBatch.objects.create(format="openalex", file_name=path.name)
+    baseline = _rss_mib()
+    started = time.perf_counter()
+    planned = staged_batch_prepare(batch, path, parts=parts)
+    prepared = time.perf_counter()
+    rss_prepare = _rss_mib()
+    cpu = _cpu_seconds()
+    with _ChildrenPeak() as workers_peak:
+        parts_stage_local(batch, workers=workers)
+    staged = time.perf_counter()
+    cpu = [after - before for after, before in zip(_cpu_seconds(), cpu, strict=True)]
+    statuses = set(batch.parts.values_list("status", flat=True))
+    if statuses != {ImportPart.Status.STAGED}:
+        raise RuntimeError(f"staged bench: parts not all staged: {statuses}")
+    out = {
+        "parts": len(planned),
+        "workers": workers,
+        "prepare_seconds": prepared - started,
+        "stage_seconds": staged - prepared,
+        "rss_baseline_mib": baseline,
+        "rss_prepare_mib": rss_prepare,
+        # CPU seconds of the staging: this process (one worker), its workers, its backend
+        "stage_cpu_seconds": cpu,  # peak so far: after planning the parts
+        "rss_workers_peak_mib": workers_peak.mib,  # 0 with one worker: staged here
+        "works": sum(batch.parts.values_list("records", flat=True)),
+    }
+    if not merge:
+        out["rss_peak_mib"] = _rss_mib()
+        return out
+    load = {"seconds": 0.0}
+    load_records = merge_module.load_records
+
+    def timed_load(*args, **kwargs):
+        began = time.perf_counter()
+        counts = load_records(*args, **kwargs)
+        with connection.cursor() as cursor:  # the deferred FK checks, now (see child_e2e)
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        load["seconds"] += time.perf_counter() - began
+        load["rss_mib"] = _rss_mib()
+        return counts
+
+    merge_module.load_records = timed_load  # instrumentation only: the same function, timed
+    began = time.perf_counter()
+    result = staged_batch_merge(batch)
+    finished = time.perf_counter()
+    peak = _rss_mib()  # before the references read every row into memory
+    copies, unlogged, copy_bytes, every_row = _copy_references(copy_repeat)
+    return out | {
+        "merge_seconds": finished - began,
+        "merge_load_seconds": load["seconds"],
+        "seconds": finished - started,
+        "works": result.counts.created["works"],
+        "summary": result.summary(),
+        "rss_peak_mib": peak,
+        "rss_load_mib": load["rss_mib"],  # peak after load_records (before the rest)
+        "copy_seconds": copies,
+        "copy_every_row_seconds": every_row,
+        "rows_written": _rows_written(),
+    }
+
+
+class _ChildrenPeak:
+    """The largest peak RSS (VmHWM) of this process's children while it is entered, polled
+    from /proc. Not RUSAGE_CHILDREN: a spawned child's ru_maxrss keeps the RSS of the fork
+    it was exec'd from, this process's own peak."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        import threading
+
+        self.every, self.mib, self.peaks = every, 0.0, {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> _ChildrenPeak:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.thread.join()
+        self.mib = max(self.peaks.values(), default=0) / 1024
+
+    def _poll(self) -> None:
+        me = str(os.getpid())
+        while not self.done.wait(self.every):
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    if stat.read_text().rsplit(")", 1)[1].split()[1] != me:
+                        continue
+                    status = (stat.parent / "status").read_text()
+                except (OSError, IndexError):
+                    continue  # gone meanwhile
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        kib = int(line.split()[1])
+                        self.peaks[stat.parent.name] = max(self.peaks.get(stat.parent.name, 0), kib)
+
+
+def _cpu_seconds() -> tuple[float, float, float]:
+    """User + system CPU seconds of this process, of its reaped children, and of its
+    database backend (/proc: the server is on this machine)."""
+    from django.db import connection
+
+    me, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        backend = 0.0
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime, backend
+
+
 def child_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["migrate", "e2e", "db"])
+    parser.add_argument("mode", choices=["migrate", "e2e", "db", "staged"])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--file", type=Path)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--budget", type=float, default=float("inf"), help="seconds (db)")
+    parser.add_argument("--parts", type=int, default=DEFAULT_PARTS, help="(staged)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="(staged)")
+    parser.add_argument("--stage-only", action="store_true", help="(staged) no merge")
     args = parser.parse_args(argv)
     _child_setup(args.database_url)
     if args.mode == "migrate":
@@ -435,6 +585,10 @@ def child_main(argv: list[str]) -> None:
         out = {}
     elif args.mode == "e2e":
         out = child_e2e(args.file, args.repeat)
+    elif args.mode == "staged":
+        out = child_staged(
+            args.file, args.parts, args.workers, args.repeat, merge=not args.stage_only
+        )
     else:
         out = child_db(args.file, args.repeat, args.budget)
     print(json.dumps(out))
@@ -488,7 +642,11 @@ class Imports:
         database_url = os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_DATABASE_URL)
         if urlsplit(database_url).path.lstrip("/") in ("bzpeer_bench", "bzpeer"):
             raise RuntimeError("the import bench drops its database: give it its own")
+        paths = os.environ.get("BENCH_IMPORT_PATHS", ",".join(PATHS)).split(",")
+        if unknown := set(paths) - set(PATHS):
+            raise ValueError(f"BENCH_IMPORT_PATHS: unknown {sorted(unknown)}; known {PATHS}")
         tmp = Path(tempfile.mkdtemp(prefix="bzpeer-importbench-"))
+        rows: list[Row] = []
         try:
             big, small = tmp / f"works-{works}.jsonl", tmp / f"works-{small_works}.jsonl"
             started = time.perf_counter()
@@ -500,27 +658,60 @@ class Imports:
             )
             database_create(database_url)
             _child("migrate", database_url)
-            deadline = time.monotonic() + BUDGET
-            copies = str(ctx.repeat)
-            e2e = [_child("e2e", database_url, "--file", str(big), "--repeat", copies)]
-            quarter = _child("e2e", database_url, "--file", str(small), "--repeat", "0")
-            while len(e2e) < ctx.repeat and time.monotonic() + e2e[0]["seconds"] < deadline:
-                e2e.append(_child("e2e", database_url, "--file", str(big), "--repeat", "0"))
-            ctx.log(f"  end to end: {[round(r['seconds'], 1) for r in e2e]} s")
-            db = None
-            # the database stage alone, on pre-parsed records (the quarter file): when the
-            # budget allows (it costs a parse and a load)
-            if time.monotonic() + quarter["seconds"] * 1.5 < deadline:
-                budget = max(deadline - time.monotonic(), 0)
-                db = _child(
-                    "db", database_url, "--file", str(small), "--repeat", str(ctx.repeat),
-                    "--budget", str(budget),
-                )  # fmt: skip
-                ctx.log(f"  database stage alone: {[round(s, 1) for s in db['load_seconds']]} s")
+            if "loader" in paths:
+                rows += self.loader_rows(ctx, database_url, big, small, facts)
+            if "staged" in paths:
+                rows += self.staged_rows(ctx, database_url, big, small, facts)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
             database_drop(database_url)
-        return rows_from(works, small_works, facts, e2e, quarter, db)
+        return rows
+
+    def loader_rows(self, ctx, database_url, big, small, facts) -> list[Row]:
+        deadline = time.monotonic() + BUDGET
+        copies = str(ctx.repeat)
+        e2e = [_child("e2e", database_url, "--file", str(big), "--repeat", copies)]
+        quarter = _child("e2e", database_url, "--file", str(small), "--repeat", "0")
+        while len(e2e) < ctx.repeat and time.monotonic() + e2e[0]["seconds"] < deadline:
+            e2e.append(_child("e2e", database_url, "--file", str(big), "--repeat", "0"))
+        ctx.log(f"  end to end: {[round(r['seconds'], 1) for r in e2e]} s")
+        db = None
+        # the database stage alone, on pre-parsed records (the quarter file): when the
+        # budget allows (it costs a parse and a load)
+        if time.monotonic() + quarter["seconds"] * 1.5 < deadline:
+            budget = max(deadline - time.monotonic(), 0)
+            db = _child(
+                "db", database_url, "--file", str(small), "--repeat", str(ctx.repeat),
+                "--budget", str(budget),
+            )  # fmt: skip
+            ctx.log(f"  database stage alone: {[round(s, 1) for s in db['load_seconds']]} s")
+        return rows_from(facts["works"], facts["works"] // 4, facts, e2e, quarter, db)
+
+    def staged_rows(self, ctx, database_url, big, small, facts) -> list[Row]:
+        """The staged pipeline: W workers end to end (with its own COPY references), the
+        staging alone with one worker (the reference for W), the quarter file for memory;
+        more runs of the first two, in turn, while BENCH_IMPORT_BUDGET allows."""
+        deadline = time.monotonic() + BUDGET
+
+        def staged(path: Path, *args: str) -> dict:
+            return _child(
+                "staged", database_url, "--file", str(path), "--parts", str(DEFAULT_PARTS),
+                *args,
+            )  # fmt: skip
+
+        workers = str(DEFAULT_WORKERS)
+        runs = [staged(big, "--workers", workers, "--repeat", str(ctx.repeat))]
+        ones = [staged(big, "--workers", "1", "--stage-only")]
+        quarter = staged(small, "--workers", workers, "--repeat", "0")
+        while len(runs) < ctx.repeat and time.monotonic() + runs[0]["seconds"] * 1.5 < deadline:
+            runs.append(staged(big, "--workers", workers, "--repeat", "0"))
+            ones.append(staged(big, "--workers", "1", "--stage-only"))
+        ctx.log(
+            f"  staged end to end: {[round(r['seconds'], 1) for r in runs]} s; staging with "
+            f"1 worker {[round(r['stage_seconds'], 1) for r in ones]} s, with {workers} "
+            f"{[round(r['stage_seconds'], 1) for r in runs]} s"
+        )
+        return staged_rows_from(facts, runs, ones, quarter)
 
 
 def rows_from(works, small_works, facts, e2e, quarter, db) -> list[Row]:
@@ -579,6 +770,70 @@ def rows_from(works, small_works, facts, e2e, quarter, db) -> list[Row]:
                 note=f"median of {len(db['load_seconds'])}")
         )  # fmt: skip
     return rows
+
+
+def staged_rows_from(facts, runs, ones, quarter) -> list[Row]:
+    first = runs[0]
+    n, parts, workers = first["works"], first["parts"], first["workers"]
+    name = "imports"
+    mib = facts["bytes"] / 2**20
+    every_row_rate = median([n / s for s in first["copy_every_row_seconds"]])
+    per_work = first["rows_written"] / n
+    every_row_label = f"raw COPY of every row it wrote ({per_work:.0f} a work), bare tables"
+    runs_note = f"median of {len(runs)} run{'s' if len(runs) > 1 else ''}"
+    e2e_rate = median([r["works"] / r["seconds"] for r in runs])
+    merge_rate = median([r["works"] / r["merge_seconds"] for r in runs])
+    stage_rate = median([r["works"] / r["stage_seconds"] for r in runs])
+    one_rate = median([r["works"] / r["stage_seconds"] for r in ones])
+    split = "prepare {:.1f} s / stage {:.1f} s / merge {:.1f} s".format(
+        *(median([r[k] for r in runs]) for k in ("prepare_seconds", "stage_seconds",
+                                                  "merge_seconds"))
+    )  # fmt: skip
+    load = median([r["merge_load_seconds"] for r in runs])
+    after = median([r["merge_seconds"] - r["merge_load_seconds"] for r in runs])
+    peak_big = median([r["rss_peak_mib"] for r in runs])
+    peak_small = quarter["rss_peak_mib"]
+    workers_big = max(r["rss_workers_peak_mib"] for r in runs)
+    return [
+        Row(name, f"staged end to end: {n:,} works ({mib:,.0f} MiB), {parts} parts, "
+            f"{workers} workers", e2e_rate, "works/s", reference=every_row_rate,
+            reference_label=every_row_label, goal="≥ 0.20×", ok=e2e_rate / every_row_rate >= 0.2,
+            note=f"{runs_note}; {split}"),
+        Row(name, "staged database stage (merge: staged rows → tables, commit incl. FK "
+            "checks)", merge_rate, "works/s", reference=every_row_rate,
+            reference_label=every_row_label, goal="≥ 0.30×", ok=merge_rate / every_row_rate >= 0.3,
+            note=f"{runs_note}; load_records + FK checks {load:.1f} s, duplicate check + "
+            f"staged rows deleted + commit {after:.1f} s"),
+        Row(name, f"staging, {workers} workers ({parts} parts: read, parse, COPY + search "
+            "vectors)", stage_rate, "works/s", reference=one_rate,
+            reference_label="staging, 1 worker (in process)", goal="≥ 1.6×",
+            ok=stage_rate / one_rate >= 1.6,
+            note=f"{runs_note}; spawn + Django setup of the workers included; {_cores(ones)}"),
+        Row(name, f"staged merge process peak RSS, {n:,} works", peak_big, "MiB",
+            reference=peak_small, reference_label=f"{quarter['works']:,} works",
+            goal="≤ 1.25× (flat)", ok=peak_big / peak_small <= 1.25,
+            note=f"ru_maxrss of prepare + merge's process; peak after setup / prepare / "
+            f"merge's load_records: {_peaks(first)} ({_peaks(quarter)} at "
+            f"{quarter['works']:,}); stage workers' peak (VmHWM) {workers_big:.0f} MiB ("
+            f"{quarter['rss_workers_peak_mib']:.0f} MiB at {quarter['works']:,})"),
+    ]  # fmt: skip
+
+
+def _cores(ones: list[dict]) -> str:
+    """How many cores the one-worker staging kept busy: the most two workers can gain on a
+    machine of os.cpu_count() cores is that many cores over it."""
+    run = ones[0]
+    python, _, backend = run["stage_cpu_seconds"]
+    busy = (python + backend) / run["stage_seconds"]
+    return (
+        f"1 worker: Python {python:.0f} s + its PostgreSQL backend {backend:.0f} s CPU in "
+        f"{run['stage_seconds']:.0f} s = {busy:.2f} cores busy of {os.cpu_count()}"
+    )
+
+
+def _peaks(run: dict) -> str:
+    keys = ("rss_baseline_mib", "rss_prepare_mib", "rss_load_mib")
+    return " / ".join(f"{run[k]:.0f}" for k in keys) + " MiB"
 
 
 MEASURE = Imports()
