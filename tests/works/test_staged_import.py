@@ -218,3 +218,15 @@ def test_two_processes_stage_what_one_does(tmp_path, monkeypatch):
     assert sorted(Work.objects.values_list("openalex_id", "title", "cited_by_count")) == (
         staged_works
     )
+
+
+def test_parts_are_capped_in_size_whatever_was_asked(tmp_path, monkeypatch):
+    """A stage worker's memory follows its part: a big file gets more parts, not bigger."""
+    monkeypatch.setattr(parts, "MIN_PART_BYTES", 1)
+    path = tmp_path / "w.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    monkeypatch.setattr(parts, "MAX_PART_BYTES", path.stat().st_size // 10)
+    plans = ranges_plan(path, 2)
+    assert len(plans) >= 10
+    longest_line = max(map(len, path.read_bytes().splitlines(keepends=True)))
+    assert max(p.end - p.start for p in plans) <= parts.MAX_PART_BYTES + longest_line
