@@ -56,10 +56,14 @@ def import_batch_progress(*, batch: ImportBatch) -> dict:
     live = (
         cache.get(_progress_key(batch.pk)) if batch.status == ImportBatch.Status.RUNNING else None
     )
+    parts = _parts_progress(batch)
+    records_read = live["records_read"] if live else batch.records_read
+    if parts and batch.status == ImportBatch.Status.RUNNING:
+        records_read = parts["records_read"]  # a staged batch reads in its parts
     return {
-        "records_read": live["records_read"] if live else batch.records_read,
+        "records_read": records_read,
         "running": batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING),
-        "parts": _parts_progress(batch),
+        "parts": parts,
     }
 
 
@@ -72,6 +76,7 @@ def _parts_progress(batch: ImportBatch) -> dict | None:
         staged=Count("pk", filter=staged),
         failed=Count("pk", filter=Q(status=ImportPart.Status.FAILED)),
         records=Sum("records", filter=staged, default=0),
+        records_read=Sum("records_read", filter=staged, default=0),
     )
     return counts if counts["total"] else None
 
