@@ -230,3 +230,17 @@ def test_parts_are_capped_in_size_whatever_was_asked(tmp_path, monkeypatch):
     assert len(plans) >= 10
     longest_line = max(map(len, path.read_bytes().splitlines(keepends=True)))
     assert max(p.end - p.start for p in plans) <= parts.MAX_PART_BYTES + longest_line
+
+
+def test_a_running_staged_batch_shows_the_records_its_parts_read(tmp_path):
+    from works.imports.batches import import_batch_progress
+    from works.imports.staged import part_stage
+
+    path = tmp_path / "w.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    batch = ImportBatch.objects.create(format="openalex", file_name=path.name)
+    first, *_ = staged_batch_prepare(batch, path, parts=1)
+    assert import_batch_progress(batch=batch)["records_read"] == 0
+    part_stage(first.pk)
+    progress = import_batch_progress(batch=batch)
+    assert progress["records_read"] == len(_sample()) == progress["parts"]["records"]
