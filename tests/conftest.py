@@ -63,3 +63,14 @@ def make_user(db, django_user_model):
         return django_user_model.objects.create_user(username=username, password=None, **fields)
 
     return make
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run in this process (as without Redis), so a task another task queues runs too."""
+    from bzpeer.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved

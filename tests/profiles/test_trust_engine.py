@@ -10,7 +10,6 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bzpeer.celery import app
 from profiles import tasks, trust_engine
 from profiles.follows import author_follow
 from profiles.models import DirtyAuthor, TrustSnapshot
@@ -29,15 +28,6 @@ STORED = (
     "topics_count",
     "close_collaborators_count",
 )
-
-
-@pytest.fixture
-def eager_celery():
-    """Tasks run in this process, so a task that re-enqueues itself runs here too."""
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 @pytest.fixture

@@ -26,17 +26,6 @@ ADD_URL = "admin:works_importbatch_add"
 
 
 @pytest.fixture
-def eager_celery():
-    """Tasks run in-process, as in a setup without Redis."""
-    from bzpeer.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
-@pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

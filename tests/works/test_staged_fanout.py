@@ -31,16 +31,6 @@ def snapshot(tmp_path):
     return directory, openalex_part_files(directory)
 
 
-@pytest.fixture
-def eager_celery():
-    from bzpeer.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
 def _prepared(directory) -> ImportBatch:
     batch = ImportBatch.objects.create(format="auto", file_name=str(directory))
     staged_batch_prepare(batch, directory, parts=8)

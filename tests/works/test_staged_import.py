@@ -49,6 +49,13 @@ def _sample() -> list[dict]:
         return json.load(fh)
 
 
+def _sample_file(tmp_path: Path) -> Path:
+    """The OpenAlex sample as JSON Lines."""
+    path = tmp_path / "w.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    return path
+
+
 def _staged_run(path: Path, format: str = "openalex") -> ImportBatch:
     batch = ImportBatch.objects.create(format=format, file_name=path.name)
     staged_batch_run(batch, path, parts=3, workers=1)
@@ -110,8 +117,7 @@ def test_parts_number_lines_and_records_as_the_whole_file(tmp_path, monkeypatch)
 
 
 def test_codec_gives_back_the_record_it_was_given(tmp_path):
-    path = tmp_path / "w.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    path = _sample_file(tmp_path)
     records = [openalex.parse(raw) for raw in openalex.read(path)]
     assert [codec.decode(codec.encode(r)) for r in records] == records
 
@@ -151,8 +157,7 @@ def test_a_part_lost_before_the_merge_is_staged_again(tmp_path, monkeypatch):
     """A database crash empties UNLOGGED tables: the merge notices, writes nothing, and the
     batch merges once the part is staged again."""
     monkeypatch.setattr(parts, "MIN_PART_BYTES", 1)
-    path = tmp_path / "w.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    path = _sample_file(tmp_path)
     batch = ImportBatch.objects.create(format="openalex", file_name=path.name)
     staged_batch_prepare(batch, path, parts=3)
     parts_stage_local(batch, workers=1)
@@ -169,8 +174,7 @@ def test_a_part_lost_before_the_merge_is_staged_again(tmp_path, monkeypatch):
 
 
 def test_discard_drops_what_was_staged(tmp_path):
-    path = tmp_path / "w.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    path = _sample_file(tmp_path)
     batch = ImportBatch.objects.create(format="openalex", file_name=path.name)
     staged_batch_prepare(batch, path, parts=2)
     parts_stage_local(batch, workers=1)
@@ -203,8 +207,7 @@ def test_a_directory_imports_file_by_file_with_each_file_named_in_errors(tmp_pat
 def test_two_processes_stage_what_one_does(tmp_path, monkeypatch):
     """Parts staged by two spawned processes merge to the same works as a one-process run."""
     monkeypatch.setattr(parts, "MIN_PART_BYTES", 1)
-    path = tmp_path / "w.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    path = _sample_file(tmp_path)
     batch = ImportBatch.objects.create(format="openalex", file_name=path.name)
     staged_batch_prepare(batch, path, parts=4)
     parts_stage_local(batch, workers=2)
@@ -223,8 +226,7 @@ def test_two_processes_stage_what_one_does(tmp_path, monkeypatch):
 def test_parts_are_capped_in_size_whatever_was_asked(tmp_path, monkeypatch):
     """A stage worker's memory follows its part: a big file gets more parts, not bigger."""
     monkeypatch.setattr(parts, "MIN_PART_BYTES", 1)
-    path = tmp_path / "w.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    path = _sample_file(tmp_path)
     monkeypatch.setattr(parts, "MAX_PART_BYTES", path.stat().st_size // 10)
     plans = ranges_plan(path, 2)
     assert len(plans) >= 10
@@ -236,8 +238,7 @@ def test_a_running_staged_batch_shows_the_records_its_parts_read(tmp_path):
     from works.imports.batches import import_batch_progress
     from works.imports.staged import part_stage
 
-    path = tmp_path / "w.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in _sample()), encoding="utf-8")
+    path = _sample_file(tmp_path)
     batch = ImportBatch.objects.create(format="openalex", file_name=path.name)
     first, *_ = staged_batch_prepare(batch, path, parts=1)
     assert import_batch_progress(batch=batch)["records_read"] == 0
