@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -177,6 +178,24 @@ def celery_worker_process(_celery_worker):
     process, redis_url = _celery_worker
     with sending_to(app, redis_url):
         yield process
+        _until_idle(app, redis_url)
+
+
+def _until_idle(app, redis_url: str, timeout: float = 60) -> None:
+    """Waits until the worker runs nothing and its queues are empty: the tasks a test's
+    last task queued (a merge queues score and graph work) would otherwise still hold
+    locks when the test's tables are flushed (a deadlock seen in CI). Gives up quietly
+    after `timeout`: the flush then reports what is still running."""
+    broker = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queued = sum(broker.llen(queue) for queue in QUEUES.split(","))
+        inspect = app.control.inspect(timeout=1.0)
+        busy = [t for tasks in (inspect.active() or {}).values() for t in tasks]
+        busy += [t for tasks in (inspect.reserved() or {}).values() for t in tasks]
+        if not queued and not busy:
+            return
+        time.sleep(0.2)  # polling, bounded by the deadline
 
 
 # --- workers a test may kill: tests/integration/test_worker_kill.py ----------------------
